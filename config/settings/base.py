@@ -1,0 +1,166 @@
+"""Settings for Manabi Hub (embedded mode by default).
+
+Everything that differs between machines comes from environment variables, documented in
+README.md. Nothing here reads the database or the network.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import uuid
+from pathlib import Path
+
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+DATA_DIR = Path(os.environ.get("MANABI_DATA_DIR", BASE_DIR / "var"))
+
+
+def _persistent_value(name: str, make: str) -> str:
+    """Return a per-installation value kept in DATA_DIR, creating it once."""
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    path = DATA_DIR / name
+    if not path.exists():
+        path.write_text(make)
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+SECRET_KEY = os.environ.get("MANABI_SECRET_KEY") or _persistent_value(
+    "secret_key", secrets.token_urlsafe(50)
+)
+DEBUG = os.environ.get("MANABI_DEBUG", "0") == "1"
+ALLOWED_HOSTS = os.environ.get("MANABI_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]").split(",")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "allauth",
+    "allauth.account",
+    "roster",
+    "tools_registry",
+    "lti_platform",
+    "portal",
+    "sso",
+    "demo_tools",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+ASGI_APPLICATION = "config.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": os.environ.get("MANABI_SQLITE_PATH", str(DATA_DIR / "manabi.sqlite3")),
+        "OPTIONS": {
+            # WAL lets readers and one writer work at once across worker processes.
+            "init_command": (
+                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;"
+            ),
+            "transaction_mode": "IMMEDIATE",
+        },
+    }
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "roster.User"
+
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_HTTPONLY = True
+
+LANGUAGE_CODE = "ja"
+LANGUAGES = [("ja", _("日本語")), ("en", _("English"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "Asia/Tokyo"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = DATA_DIR / "static"
+# WhiteNoise serves static files from the WSGI workers (no separate web server in the demo).
+WHITENOISE_USE_FINDERS = True
+
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "portal:home"
+LOGOUT_REDIRECT_URL = "account_login"
+
+# django-allauth: local accounts only for now; accounts come from the roster, no sign-up.
+ACCOUNT_LOGIN_METHODS = {"username"}
+ACCOUNT_SIGNUP_FIELDS = ["username*", "password1*", "password2*"]
+ACCOUNT_ADAPTER = "sso.adapter.RosterAccountAdapter"
+ACCOUNT_SESSION_REMEMBER = None
+ACCOUNT_LOGOUT_ON_GET = False
+
+# --- LTI platform ---------------------------------------------------------------------------
+# The issuer is the platform's public base URL (no trailing slash).
+LTI_ISSUER = os.environ.get("MANABI_LTI_ISSUER", "http://127.0.0.1:8000")
+LTI_PLATFORM_GUID = os.environ.get("MANABI_PLATFORM_GUID") or _persistent_value(
+    "platform_guid", str(uuid.uuid4())
+)
+LTI_PLATFORM_NAME = os.environ.get("MANABI_PLATFORM_NAME", "Manabi Hub")
+LTI_PLATFORM_CONTACT_EMAIL = os.environ.get("MANABI_CONTACT_EMAIL", "lti-admin@example.jp")
+# Keys that encrypt the platform's private signing keys at rest (Fernet, base64). The first
+# encrypts, all decrypt, so the key can be rotated. Default: derived from SECRET_KEY.
+LTI_KEY_ENCRYPTION_KEYS = [
+    k for k in os.environ.get("MANABI_KEY_ENCRYPTION_KEYS", "").split(",") if k.strip()
+]
+LTI_ID_TOKEN_LIFETIME = 600  # seconds; minutes, not seconds, so slow tablets still make it
+LTI_MESSAGE_HINT_LIFETIME = 300
+LTI_JWKS_MAX_AGE = 300  # Cache-Control max-age of the JWKS document
+LTI_RETIRED_KEY_GRACE = 7 * 24 * 3600  # retired keys stay published this long
+LTI_KEY_REFRESH_SECONDS = 30  # how often a worker re-reads the key table
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {
+        "manabi": {"handlers": ["console"], "level": os.environ.get("MANABI_LOG_LEVEL", "INFO")},
+    },
+}

@@ -1,0 +1,8 @@
+"""WSGI entry point: plain HTTP (pages, launches, services) is served by WSGI workers."""
+
+import os
+
+from django.core.wsgi import get_wsgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
+application = get_wsgi_application()

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from . import views
+
+app_name = "demo_tools"
+urlpatterns = [
+    path("<slug:slug>/login", views.login, name="login"),
+    path("<slug:slug>/launch", views.launch, name="launch"),
+    path("<slug:slug>/jwks", views.jwks, name="jwks"),
+]

@@ -1,0 +1,89 @@
+"""Three real LTI 1.3 tools built with pylti1p3: a drill, a textbook viewer and a CBT test.
+
+They are ordinary tools that happen to be served by the demo process: they know the portal
+only through their own configuration (``demo_tools.config``) and validate every launch with
+pylti1p3 (signature via the platform's JWKS, nonce, state, deployment, message claims).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+from pylti1p3.contrib.django import DjangoCacheDataStorage, DjangoMessageLaunch, DjangoOIDCLogin
+from pylti1p3.exception import LtiException, OIDCException
+
+from . import config
+
+TOOL_NAMES = {"drill": "まなびドリル", "textbook": "デジタル教科書ビューア", "cbt": "CBTテスト"}
+ROLE_LABELS = {
+    "Learner": "児童生徒",
+    "Instructor": "先生",
+    "Administrator": "管理者",
+    "ContentDeveloper": "教材作成者",
+    "Mentor": "保護者・支援者",
+}
+LTI = "https://purl.imsglobal.org/spec/lti/claim/"
+
+
+def _conf(slug: str) -> Any:
+    if slug not in config.DEMO_TOOLS:
+        raise Http404
+    conf = config.tool_conf(slug)
+    if conf is None:
+        raise Http404("this demo tool is not registered with the portal yet")
+    return conf
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def login(request: HttpRequest, slug: str) -> HttpResponse:
+    """Third-party initiated login: pylti1p3 redirects to the platform's auth endpoint."""
+    conf = _conf(slug)
+    target = request.POST.get("target_link_uri") or request.GET.get("target_link_uri", "")
+    try:
+        response: HttpResponse = DjangoOIDCLogin(request, conf).redirect(target)
+    except OIDCException as exc:
+        return render(request, "demo_tools/error.html", {"error": str(exc)}, status=400)
+    return response
+
+
+@csrf_exempt
+@require_http_methods(["POST"])
+def launch(request: HttpRequest, slug: str) -> HttpResponse:
+    conf = _conf(slug)
+    message_launch = DjangoMessageLaunch(request, conf)
+    message_launch.set_public_key_caching(DjangoCacheDataStorage(), cache_lifetime=300)
+    try:
+        data = message_launch.get_launch_data()
+    except LtiException as exc:
+        return render(request, "demo_tools/error.html", {"error": str(exc)}, status=400)
+    roles = [r.rsplit("#", 1)[-1] for r in data.get(LTI + "roles", []) if "membership#" in r]
+    context = data.get(LTI + "context", {})
+    custom = data.get(LTI + "custom", {})
+    viewer = {
+        "tool": TOOL_NAMES[slug],
+        "slug": slug,
+        "name": data.get("name", ""),
+        "sub": data.get("sub", ""),
+        "class_title": context.get("title", ""),
+        "grade": custom.get("grade", ""),
+        "role": "、".join(ROLE_LABELS.get(r, r) for r in roles),
+        "is_instructor": "Instructor" in roles,
+        "resource_title": data.get(LTI + "resource_link", {}).get("title", ""),
+        "deployment_id": data.get(LTI + "deployment_id", ""),
+        "platform": data.get(LTI + "tool_platform", {}).get("name", ""),
+        "return_url": data.get(LTI + "launch_presentation", {}).get("return_url", ""),
+        "launch_id": message_launch.get_launch_id(),
+    }
+    return render(request, f"demo_tools/{slug}.html", {"v": viewer})
+
+
+def jwks(request: HttpRequest, slug: str) -> JsonResponse:
+    """The tool's own public keys (the platform verifies service assertions with them)."""
+    if slug not in config.DEMO_TOOLS:
+        raise Http404
+    return JsonResponse(config.tool_public_jwks(slug))

@@ -1,0 +1,164 @@
+"""Typed launch data and the LtiResourceLinkRequest id_token claims (LTI Core 1.3 §5.3–5.4)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import constants as c
+from .substitution import substitute
+
+
+@dataclass(frozen=True)
+class PlatformInfo:
+    issuer: str
+    guid: str  # UUIDv4
+    name: str
+    contact_email: str
+    url: str
+    version: str
+    product_family_code: str = "manabi-hub"
+
+
+@dataclass(frozen=True)
+class Person:
+    sub: str  # e-portal UUID
+    username: str
+    sourced_id: str
+    given_name: str = ""
+    family_name: str = ""
+    kana_given_name: str = ""
+    kana_family_name: str = ""
+    email: str = ""
+
+    @property
+    def full_name(self) -> str:
+        return "\u3000".join(n for n in (self.family_name, self.given_name) if n)
+
+
+@dataclass(frozen=True)
+class Context:
+    id: str
+    label: str
+    title: str
+    sourced_id: str
+
+
+@dataclass(frozen=True)
+class ResourceLink:
+    id: str
+    title: str
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Launch:
+    """Everything an LtiResourceLinkRequest says, decided by the platform before signing."""
+
+    platform: PlatformInfo
+    client_id: str
+    deployment_id: str
+    target_link_uri: str
+    person: Person
+    roles: Sequence[str]
+    context: Context
+    resource_link: ResourceLink
+    nonce: str
+    locale: str
+    return_url: str
+    share_name: bool = False
+    share_email: bool = False
+    grade: str = ""
+    custom: Mapping[str, str] = field(default_factory=dict)
+    extra_variables: Mapping[str, str | None] = field(default_factory=dict)
+
+
+def membership_role(roles: Sequence[str]) -> str:
+    """Return the context roles, comma separated, for ``$Membership.role``."""
+    return ",".join(r for r in roles if "/membership#" in r)
+
+
+def variables_for(launch: Launch) -> dict[str, str | None]:
+    p, ctx = launch.person, launch.context
+    variables: dict[str, str | None] = {
+        "$User.id": p.sub,
+        "$User.username": p.username,
+        "$Person.sourcedId": p.sourced_id,
+        "$Person.name.full": p.full_name if launch.share_name else None,
+        "$Person.name.given": p.given_name if launch.share_name else None,
+        "$Person.name.family": p.family_name if launch.share_name else None,
+        "$Person.email.primary": p.email if launch.share_email and p.email else None,
+        "$Context.id": ctx.id,
+        "$Context.title": ctx.title,
+        "$Context.label": ctx.label,
+        "$CourseSection.sourcedId": ctx.sourced_id,
+        "$ResourceLink.id": launch.resource_link.id,
+        "$ResourceLink.title": launch.resource_link.title,
+        "$ResourceLink.description": launch.resource_link.description,
+        "$Membership.role": membership_role(launch.roles),
+        "$ToolPlatformInstance.guid": launch.platform.guid,
+        "$Context.grade": launch.grade or None,
+    }
+    variables.update(launch.extra_variables)
+    return variables
+
+
+def resource_link_claims(launch: Launch, *, now: int, lifetime: int) -> dict[str, Any]:
+    """Return the id_token payload of an LtiResourceLinkRequest."""
+    p = launch.person
+    custom: dict[str, str] = {}
+    if launch.grade:
+        custom["grade"] = launch.grade
+    custom.update(substitute(launch.custom, variables_for(launch)))
+
+    claims: dict[str, Any] = {
+        "iss": launch.platform.issuer,
+        "aud": launch.client_id,
+        "sub": p.sub,
+        "iat": now,
+        "exp": now + lifetime,
+        "nonce": launch.nonce,
+        "locale": launch.locale,
+        c.CLAIM_MESSAGE_TYPE: c.MessageType.RESOURCE_LINK.value,
+        c.CLAIM_VERSION: c.LTI_VERSION,
+        c.CLAIM_DEPLOYMENT_ID: launch.deployment_id,
+        c.CLAIM_TARGET_LINK_URI: launch.target_link_uri,
+        c.CLAIM_RESOURCE_LINK: {
+            "id": launch.resource_link.id,
+            "title": launch.resource_link.title,
+            "description": launch.resource_link.description,
+        },
+        c.CLAIM_ROLES: list(launch.roles),
+        c.CLAIM_CONTEXT: {
+            "id": launch.context.id,
+            "label": launch.context.label,
+            "title": launch.context.title,
+            "type": [c.CONTEXT_TYPE_COURSE_SECTION],
+        },
+        c.CLAIM_TOOL_PLATFORM: {
+            "guid": launch.platform.guid,
+            "name": launch.platform.name,
+            "contact_email": launch.platform.contact_email,
+            "url": launch.platform.url,
+            "product_family_code": launch.platform.product_family_code,
+            "version": launch.platform.version,
+        },
+        c.CLAIM_LAUNCH_PRESENTATION: {
+            "document_target": "window",
+            "return_url": launch.return_url,
+            "locale": launch.locale,
+        },
+        c.CLAIM_LIS: {
+            "person_sourcedid": p.sourced_id,
+            "course_section_sourcedid": launch.context.sourced_id,
+        },
+        c.CLAIM_CUSTOM: custom,
+    }
+    if launch.share_name:
+        claims.update(
+            {"name": p.full_name, "given_name": p.given_name, "family_name": p.family_name}
+        )
+    if launch.share_email and p.email:
+        claims["email"] = p.email
+    return claims

@@ -1,0 +1,56 @@
+"""Claim URIs, message types, roles and media types of LTI 1.3 / LTI Advantage.
+
+Specification: https://www.imsglobal.org/spec/lti/v1p3/ (LTI Core 1.3).
+"""
+
+from enum import StrEnum
+
+LTI_VERSION = "1.3.0"
+
+_LTI = "https://purl.imsglobal.org/spec/lti/claim/"
+CLAIM_MESSAGE_TYPE = _LTI + "message_type"
+CLAIM_VERSION = _LTI + "version"
+CLAIM_DEPLOYMENT_ID = _LTI + "deployment_id"
+CLAIM_TARGET_LINK_URI = _LTI + "target_link_uri"
+CLAIM_RESOURCE_LINK = _LTI + "resource_link"
+CLAIM_ROLES = _LTI + "roles"
+CLAIM_CONTEXT = _LTI + "context"
+CLAIM_TOOL_PLATFORM = _LTI + "tool_platform"
+CLAIM_LAUNCH_PRESENTATION = _LTI + "launch_presentation"
+CLAIM_CUSTOM = _LTI + "custom"
+CLAIM_LIS = _LTI + "lis"
+CLAIM_ROLE_SCOPE_MENTOR = _LTI + "role_scope_mentor"
+
+CLAIM_AGS_ENDPOINT = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
+CLAIM_NRPS = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
+CLAIM_DEEP_LINKING_SETTINGS = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"
+
+CONTEXT_TYPE_COURSE_SECTION = "http://purl.imsglobal.org/vocab/lis/v2/course#CourseSection"
+
+
+class MessageType(StrEnum):
+    RESOURCE_LINK = "LtiResourceLinkRequest"
+    DEEP_LINKING = "LtiDeepLinkingRequest"
+
+
+_INST = "http://purl.imsglobal.org/vocab/lis/v2/institution/person#"
+_MEMB = "http://purl.imsglobal.org/vocab/lis/v2/membership#"
+_SYS = "http://purl.imsglobal.org/vocab/lis/v2/system/person#"
+
+
+class Role(StrEnum):
+    INSTITUTION_STUDENT = _INST + "Student"
+    INSTITUTION_FACULTY = _INST + "Faculty"
+    INSTITUTION_ADMINISTRATOR = _INST + "Administrator"
+    CONTEXT_LEARNER = _MEMB + "Learner"
+    CONTEXT_INSTRUCTOR = _MEMB + "Instructor"
+    CONTEXT_CONTENT_DEVELOPER = _MEMB + "ContentDeveloper"
+    CONTEXT_MENTOR = _MEMB + "Mentor"
+    CONTEXT_ADMINISTRATOR = _MEMB + "Administrator"
+    SYSTEM_ADMINISTRATOR = _SYS + "Administrator"
+
+
+# Japanese grade codes (OneRoster 1.2 Japan Profile).
+GRADE_CODES = frozenset(
+    ["P1", "P2", "P3", "P4", "P5", "P6", "J1", "J2", "J3", "H1", "H2", "H3", "E1", "E2", "E3"]
+)

@@ -1,0 +1,328 @@
+"""LTI launch actions: start a launch (login initiation) and answer the authentication request.
+
+Views call these; they return data, never HttpResponse.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from roster.models import Enrollment, RosterRole, SchoolClass, User
+from tools_registry.models import Placement, PrivacyLevel, Registration
+
+from .errors import LaunchNotAllowed
+from .keys import key_ring
+from .models import OneTimeToken
+from .protocol import claims, hints, oidc
+from .protocol.constants import Role
+from .protocol.errors import AuthError, InvalidHintError, UntrustedRedirectError
+
+PRODUCT_VERSION = "0.1.0"
+
+# The clock; tests replace it to exercise expiry.
+clock: Callable[[], float] = time.time
+
+
+def _secret(purpose: str) -> bytes:
+    return hashlib.sha256(f"manabi-hub:{purpose}:{settings.SECRET_KEY}".encode()).digest()
+
+
+def consume_once(key: str, *, expires_at: datetime.datetime) -> bool:
+    """Record ``key`` as used; return False if it was used before (atomic across processes)."""
+    try:
+        with transaction.atomic():
+            OneTimeToken.objects.create(key=key, expires_at=expires_at)
+    except IntegrityError:
+        return False
+    if random.random() < 1 / 256:  # noqa: S311  (housekeeping, not security)
+        OneTimeToken.objects.filter(expires_at__lt=timezone.now()).delete()
+    return True
+
+
+# --- who may launch what ---------------------------------------------------------------------
+
+INSTITUTION_ROLE = {
+    RosterRole.STUDENT: Role.INSTITUTION_STUDENT,
+    RosterRole.TEACHER: Role.INSTITUTION_FACULTY,
+    RosterRole.ADMINISTRATOR: Role.INSTITUTION_ADMINISTRATOR,
+    RosterRole.DISTRICT_ADMINISTRATOR: Role.INSTITUTION_ADMINISTRATOR,
+}
+CONTEXT_ROLE = {
+    RosterRole.STUDENT: Role.CONTEXT_LEARNER,
+    RosterRole.TEACHER: Role.CONTEXT_INSTRUCTOR,
+    RosterRole.ADMINISTRATOR: Role.CONTEXT_ADMINISTRATOR,
+    RosterRole.DISTRICT_ADMINISTRATOR: Role.CONTEXT_ADMINISTRATOR,
+}
+
+
+@dataclass(frozen=True)
+class Tile:
+    placement: Placement
+    school_class: SchoolClass
+
+
+def _placements_for_class(school_class: SchoolClass, *, staff: bool) -> list[Placement]:
+    district_id = school_class.school.parent_id
+    orgs = [school_class.school_id] + ([district_id] if district_id else [])
+    audiences = ["all", "staff" if staff else "students"]
+    return list(
+        Placement.objects.filter(
+            Q(school_class__isnull=True) | Q(school_class=school_class),
+            school_id=school_class.school_id,
+            audience__in=audiences,
+            deployment__is_active=True,
+            deployment__org_id__in=orgs,
+            deployment__registration__is_active=True,
+        ).select_related("deployment__registration__tool")
+    )
+
+
+def launch_tiles(user: User) -> list[Tile]:
+    """Return the tools a user can launch, one tile per (placement, class).
+
+    A student sees each placed tool once, in the context of the class it is placed for or of
+    their homeroom. A staff member sees the tools of every class they teach.
+    """
+    enrollments = list(
+        Enrollment.objects.filter(user=user).select_related("school_class__school")
+    )
+    tiles: list[Tile] = []
+    if user.role == RosterRole.STUDENT:
+        seen: set[int] = set()
+        classes = sorted(
+            (e.school_class for e in enrollments),
+            key=lambda k: (k.pk != user.home_class_id, k.pk),
+        )
+        for school_class in classes:
+            for placement in _placements_for_class(school_class, staff=False):
+                if placement.pk not in seen:
+                    seen.add(placement.pk)
+                    tiles.append(Tile(placement, school_class))
+    else:
+        for enrollment in enrollments:
+            for placement in _placements_for_class(enrollment.school_class, staff=True):
+                tiles.append(Tile(placement, enrollment.school_class))
+    return tiles
+
+
+def _authorize_placement(user: User, placement: Placement, school_class: SchoolClass) -> str:
+    """Return the user's roster role in the class, or raise LaunchNotAllowed."""
+    role = (
+        Enrollment.objects.filter(user=user, school_class=school_class)
+        .values_list("role", flat=True)
+        .first()
+    )
+    if role is None:
+        raise LaunchNotAllowed("you are not a member of this class")
+    staff = role != RosterRole.STUDENT
+    allowed = {p.pk for p in _placements_for_class(school_class, staff=staff)}
+    if placement.pk not in allowed:
+        raise LaunchNotAllowed("this tool is not placed for this class")
+    return role
+
+
+def start_launch(*, acting_user: User, placement: Placement, school_class: SchoolClass) -> str:
+    """Return the tool's third-party initiated login URL for this launch (LTI Core §4.1)."""
+    _authorize_placement(acting_user, placement, school_class)
+    deployment = placement.deployment
+    registration = deployment.registration
+    token, _hint = hints.make_message_hint(
+        user=str(acting_user.eportal_uuid),
+        client_id=registration.client_id,
+        deployment_id=deployment.deployment_id,
+        placement=str(placement.resource_link_id),
+        context=str(school_class.sourced_id),
+        now=int(clock()),
+        lifetime=settings.LTI_MESSAGE_HINT_LIFETIME,
+        secret=_secret("lti_message_hint"),
+    )
+    return oidc.login_initiation_url(
+        registration.initiate_login_uri,
+        issuer=settings.LTI_ISSUER,
+        login_hint=hints.login_hint_for(
+            str(acting_user.eportal_uuid), secret=_secret("login_hint")
+        ),
+        target_link_uri=placement.target_link_uri or registration.target_link_uri,
+        client_id=registration.client_id,
+        deployment_id=deployment.deployment_id,
+        lti_message_hint=token,
+    )
+
+
+# --- the authentication request -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FormPost:
+    """An auto-submitting form_post to a trusted redirect_uri (id_token or error)."""
+
+    action: str
+    fields: dict[str, str]
+
+
+def _platform_info() -> claims.PlatformInfo:
+    return claims.PlatformInfo(
+        issuer=settings.LTI_ISSUER,
+        guid=settings.LTI_PLATFORM_GUID,
+        name=settings.LTI_PLATFORM_NAME,
+        contact_email=settings.LTI_PLATFORM_CONTACT_EMAIL,
+        url=settings.LTI_ISSUER + "/",
+        version=PRODUCT_VERSION,
+    )
+
+
+def _registration_for(client_id: str) -> Registration | None:
+    if not client_id:
+        return None
+    return (
+        Registration.objects.filter(client_id=client_id, is_active=True)
+        .select_related("tool")
+        .first()
+    )
+
+
+def authorize_launch(
+    *, acting_user: User | None, params: Mapping[str, str], locale: str, return_url: str
+) -> FormPost:
+    """Answer an OIDC authentication request with an id_token or an error form_post.
+
+    Raise UntrustedRedirectError when the redirect_uri cannot be trusted (the caller shows
+    an error page); every other failure is a FormPost carrying error/error_description/state.
+    """
+    registration = _registration_for(params.get("client_id", ""))
+    try:
+        request = oidc.parse_auth_request(
+            params,
+            registered_redirect_uris=list(registration.redirect_uris) if registration else None,
+        )
+    except AuthError as exc:  # the redirect_uri is trusted from here on
+        return FormPost(
+            params["redirect_uri"],
+            oidc.error_params(exc.error, exc.description, params.get("state")),
+        )
+    if registration is None:  # parse_auth_request raised for an unknown client
+        raise UntrustedRedirectError("client_id is unknown or not active")
+    try:
+        launch = _resolve_launch(acting_user, request, registration, locale, return_url)
+    except AuthError as exc:
+        return FormPost(
+            request.redirect_uri, oidc.error_params(exc.error, exc.description, request.state)
+        )
+    now = int(clock())
+    payload = claims.resource_link_claims(launch, now=now, lifetime=settings.LTI_ID_TOKEN_LIFETIME)
+    id_token = key_ring.signing_key().sign(payload)
+    fields = {"id_token": id_token}
+    if request.state is not None:
+        fields["state"] = request.state
+    return FormPost(request.redirect_uri, fields)
+
+
+def _resolve_launch(
+    user: User | None,
+    request: oidc.AuthRequest,
+    registration: Registration,
+    locale: str,
+    return_url: str,
+) -> claims.Launch:
+    if user is None or not user.is_authenticated or not user.is_active:
+        raise AuthError("login_required", "the user is not signed in to the platform")
+    user_key = str(user.eportal_uuid)
+    if not hints.login_hint_matches(request.login_hint, user_key, secret=_secret("login_hint")):
+        raise AuthError("login_required", "login_hint does not match the signed-in user")
+    try:
+        hint = hints.read_message_hint(
+            request.lti_message_hint, now=int(clock()), secret=_secret("lti_message_hint")
+        )
+    except InvalidHintError as exc:
+        raise AuthError("invalid_request", exc.description) from exc
+    if hint.user != user_key:
+        raise AuthError("login_required", "lti_message_hint was issued to another user")
+    if hint.client_id != registration.client_id:
+        raise AuthError("invalid_request", "lti_message_hint was issued for another client")
+
+    placement = (
+        Placement.objects.filter(
+            resource_link_id=hint.placement,
+            deployment__registration=registration,
+            deployment__deployment_id=hint.deployment_id,
+        )
+        .select_related("deployment__registration__tool", "deployment__org")
+        .first()
+    )
+    school_class = (
+        SchoolClass.objects.filter(sourced_id=hint.context).select_related("school").first()
+    )
+    if placement is None or school_class is None:
+        raise AuthError("invalid_request", "the launch named by lti_message_hint no longer exists")
+    try:
+        roster_role = _authorize_placement(user, placement, school_class)
+    except LaunchNotAllowed as exc:
+        raise AuthError("access_denied", exc.description) from exc
+    expires = datetime.datetime.fromtimestamp(hint.expires_at, tz=datetime.UTC)
+    if not consume_once("hint:" + hint.jti, expires_at=expires):
+        raise AuthError("invalid_request", "lti_message_hint has already been used")
+
+    deployment = placement.deployment
+    privacy = deployment.effective_privacy_level
+    roles = [
+        INSTITUTION_ROLE.get(RosterRole(user.role), Role.INSTITUTION_STUDENT).value,
+        CONTEXT_ROLE.get(RosterRole(roster_role), Role.CONTEXT_LEARNER).value,
+    ]
+    custom = {**registration.custom_parameters, **placement.custom_parameters}
+    grade = user.grade if user.role == RosterRole.STUDENT and user.grade else school_class.grade
+    return claims.Launch(
+        platform=_platform_info(),
+        client_id=registration.client_id,
+        deployment_id=deployment.deployment_id,
+        target_link_uri=placement.target_link_uri or registration.target_link_uri,
+        person=claims.Person(
+            sub=user_key,
+            username=user.username,
+            sourced_id=str(user.sourced_id),
+            given_name=user.first_name,
+            family_name=user.last_name,
+            kana_given_name=user.kana_given_name,
+            kana_family_name=user.kana_family_name,
+            email=user.email,
+        ),
+        roles=roles,
+        context=claims.Context(
+            id=str(school_class.sourced_id),
+            label=school_class.class_code or school_class.title,
+            title=school_class.title,
+            sourced_id=str(school_class.sourced_id),
+        ),
+        resource_link=claims.ResourceLink(
+            id=str(placement.resource_link_id),
+            title=placement.title,
+            description=placement.description,
+        ),
+        nonce=request.nonce,
+        locale=locale,
+        return_url=return_url,
+        share_name=privacy in (PrivacyLevel.NAME, PrivacyLevel.NAME_EMAIL),
+        share_email=privacy == PrivacyLevel.NAME_EMAIL,
+        grade=grade,
+        custom=custom,
+    )
+
+
+__all__ = [
+    "FormPost",
+    "Tile",
+    "UntrustedRedirectError",
+    "authorize_launch",
+    "consume_once",
+    "launch_tiles",
+    "start_launch",
+]

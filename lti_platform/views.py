@@ -1,0 +1,81 @@
+"""LTI platform endpoints: JWKS, launch start (login initiation), authentication endpoint."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods
+
+from roster.models import SchoolClass, User
+from tools_registry.models import Placement
+
+from . import services
+from .errors import PlatformError
+from .keys import key_ring
+from .protocol import oidc
+from .protocol.errors import UntrustedRedirectError
+
+LOCALES = {"ja": "ja-JP", "en": "en"}
+
+
+@require_GET
+def jwks(request: HttpRequest) -> JsonResponse:
+    """Publish the platform's public keys (next, active and retired-in-grace)."""
+    response = JsonResponse(key_ring.published_jwks())
+    response["Cache-Control"] = f"public, max-age={settings.LTI_JWKS_MAX_AGE}"
+    return response
+
+
+@require_GET
+@login_required
+@never_cache
+def launch(request: HttpRequest, resource_link_id: str, class_id: str) -> HttpResponse:
+    """Start a launch: send the browser to the tool's third-party initiated login URL."""
+    placement = get_object_or_404(
+        Placement.objects.select_related("deployment__registration"),
+        resource_link_id=resource_link_id,
+    )
+    school_class = get_object_or_404(SchoolClass.objects.select_related("school"), sourced_id=class_id)
+    assert isinstance(request.user, User)  # noqa: S101  (login_required)
+    try:
+        url = services.start_launch(
+            acting_user=request.user, placement=placement, school_class=school_class
+        )
+    except PlatformError as exc:
+        return _error_page(request, exc.description, exc.status)
+    return HttpResponseRedirect(url)
+
+
+@csrf_exempt  # the tool posts here cross-site; no state changes on the user's behalf
+@require_http_methods(["GET", "POST"])
+@never_cache
+def authorize(request: HttpRequest) -> HttpResponse:
+    """OIDC authentication endpoint for LTI 1.3 launches (form_post response mode)."""
+    source = request.POST if request.method == "POST" else request.GET
+    params = {key: source.get(key, "") for key in source}
+    user = request.user if isinstance(request.user, User) else None
+    try:
+        form = services.authorize_launch(
+            acting_user=user,
+            params=params,
+            locale=LOCALES.get(request.LANGUAGE_CODE, "ja-JP"),
+            return_url=settings.LTI_ISSUER + reverse("portal:home"),
+        )
+    except UntrustedRedirectError as exc:
+        return _error_page(request, exc.description, HTTPStatus.BAD_REQUEST)
+    html = oidc.form_post_html(form.action, form.fields, title=_("ツールを開いています…"))
+    return HttpResponse(html)
+
+
+def _error_page(request: HttpRequest, description: str, status: int) -> HttpResponse:
+    return render(
+        request, "lti_platform/error.html", {"description": description}, status=status
+    )

@@ -1,0 +1,68 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.utils.translation import gettext_lazy as _
+
+from .models import AcademicSession, Course, Enrollment, Org, SchoolClass, User
+
+
+@admin.register(Org)
+class OrgAdmin(admin.ModelAdmin):
+    list_display = ["name", "type", "identifier", "parent"]
+    list_filter = ["type"]
+    search_fields = ["name", "identifier"]
+
+
+@admin.register(AcademicSession)
+class AcademicSessionAdmin(admin.ModelAdmin):
+    list_display = ["title", "org", "start_date", "end_date"]
+
+
+@admin.register(Course)
+class CourseAdmin(admin.ModelAdmin):
+    list_display = ["title", "org", "school_year"]
+
+
+class EnrollmentInline(admin.TabularInline):
+    model = Enrollment
+    extra = 0
+    raw_id_fields = ["user"]
+
+
+@admin.register(SchoolClass)
+class SchoolClassAdmin(admin.ModelAdmin):
+    list_display = ["title", "class_code", "class_type", "school"]
+    list_filter = ["school", "class_type"]
+    inlines = [EnrollmentInline]
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    list_display = ["username", "last_name", "first_name", "kana_family_name", "role", "grade", "org"]
+    list_filter = ["role", "grade", "org"]
+    search_fields = ["username", "last_name", "first_name", "kana_family_name", "kana_given_name"]
+    readonly_fields = ["eportal_uuid", "sourced_id"]
+    fieldsets = (
+        *BaseUserAdmin.fieldsets,  # type: ignore[misc]
+        (
+            _("名簿"),
+            {
+                "fields": (
+                    "eportal_uuid",
+                    "sourced_id",
+                    "kana_family_name",
+                    "kana_given_name",
+                    "role",
+                    "grade",
+                    "org",
+                    "home_class",
+                )
+            },
+        ),
+    )
+
+
+@admin.register(Enrollment)
+class EnrollmentAdmin(admin.ModelAdmin):
+    list_display = ["user", "school_class", "role", "shusseki_no"]
+    list_filter = ["role", "school_class__school"]
+    raw_id_fields = ["user"]

@@ -1,0 +1,220 @@
+"""OneRoster-shaped roster: orgs, academic sessions (年度), courses, classes, users, enrollments.
+
+Every roster object carries a ``sourced_id`` (the OneRoster identifier). Users carry the
+e-portal UUID (UUIDv4), which is the LTI ``sub`` and OneRoster ``userMasterIdentifier``.
+"""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .grades import Grade
+
+
+def school_year_bounds(year: int) -> tuple[datetime.date, datetime.date]:
+    """Return the first and last day of a Japanese school year (年度): April 1 – March 31."""
+    return datetime.date(year, 4, 1), datetime.date(year + 1, 3, 31)
+
+
+def school_year_of(day: datetime.date) -> int:
+    """Return the 年度 a date falls in (January–March belong to the previous year)."""
+    return day.year if day.month >= 4 else day.year - 1
+
+
+class OrgType(models.TextChoices):
+    DISTRICT = "district", _("教育委員会")
+    SCHOOL = "school", _("学校")
+
+
+class Org(models.Model):
+    sourced_id = models.UUIDField(_("sourcedId"), default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(_("名称"), max_length=200)
+    type = models.CharField(_("種別"), max_length=16, choices=OrgType.choices)
+    identifier = models.CharField(
+        _("学校コード等"), max_length=32, blank=True, help_text=_("文部科学省の学校コードなど")
+    )
+    parent = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children"
+    )
+
+    class Meta:
+        verbose_name = _("組織")
+        verbose_name_plural = _("組織")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def district(self) -> Org | None:
+        return self if self.type == OrgType.DISTRICT else self.parent
+
+
+class AcademicSession(models.Model):
+    sourced_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    title = models.CharField(_("名称"), max_length=100)
+    type = models.CharField(_("種別"), max_length=16, default="schoolYear")
+    school_year = models.PositiveIntegerField(_("年度"))
+    start_date = models.DateField(_("開始日"))
+    end_date = models.DateField(_("終了日"))
+    org = models.ForeignKey(Org, on_delete=models.PROTECT, related_name="academic_sessions")
+
+    class Meta:
+        verbose_name = _("学期・年度")
+        verbose_name_plural = _("学期・年度")
+        constraints = [
+            models.UniqueConstraint(fields=["org", "title"], name="uniq_session_title_per_org"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def clean(self) -> None:
+        if self.type == "schoolYear":
+            start, end = school_year_bounds(self.school_year)
+            if (self.start_date, self.end_date) != (start, end):
+                raise ValidationError(_("年度は4月1日から3月31日までです。"))
+
+    @classmethod
+    def school_year_for(cls, org: Org, year: int) -> AcademicSession:
+        start, end = school_year_bounds(year)
+        session, _created = cls.objects.get_or_create(
+            org=org,
+            title=f"{year}年度",
+            defaults={"school_year": year, "start_date": start, "end_date": end},
+        )
+        return session
+
+
+class Course(models.Model):
+    sourced_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    title = models.CharField(_("名称"), max_length=200)
+    course_code = models.CharField(_("コース コード"), max_length=64, blank=True)
+    school_year = models.ForeignKey(AcademicSession, on_delete=models.PROTECT)
+    org = models.ForeignKey(Org, on_delete=models.PROTECT, related_name="courses")
+    grades = models.JSONField(_("学年"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("コース")
+        verbose_name_plural = _("コース")
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ClassType(models.TextChoices):
+    HOMEROOM = "homeroom", _("学級（ホームルーム）")
+    SCHEDULED = "scheduled", _("授業クラス")
+
+
+class SchoolClass(models.Model):
+    """A OneRoster class: a homeroom (学級) or a scheduled subject class."""
+
+    sourced_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    title = models.CharField(_("名称"), max_length=200)
+    class_code = models.CharField(_("クラス コード"), max_length=64, blank=True)
+    class_type = models.CharField(_("種別"), max_length=16, choices=ClassType.choices)
+    course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="classes")
+    school = models.ForeignKey(Org, on_delete=models.PROTECT, related_name="classes")
+    terms = models.ManyToManyField(AcademicSession, related_name="classes")
+    grades = models.JSONField(_("学年"), default=list, blank=True)
+    subjects = models.JSONField(_("教科"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("クラス")
+        verbose_name_plural = _("クラス")
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def grade(self) -> str:
+        return self.grades[0] if self.grades else ""
+
+
+class RosterRole(models.TextChoices):
+    STUDENT = "student", _("児童生徒")
+    TEACHER = "teacher", _("教員")
+    ADMINISTRATOR = "administrator", _("学校管理者")
+    DISTRICT_ADMINISTRATOR = "districtAdministrator", _("教育委員会管理者")
+    VENDOR = "vendor", _("ツール提供者")
+
+
+class User(AbstractUser):
+    """A person known to the portal. ``eportal_uuid`` is the LTI ``sub``."""
+
+    eportal_uuid = models.UUIDField(
+        _("学習eポータルID"), default=uuid.uuid4, unique=True, editable=False
+    )
+    sourced_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    kana_family_name = models.CharField(_("姓（かな）"), max_length=150, blank=True)
+    kana_given_name = models.CharField(_("名（かな）"), max_length=150, blank=True)
+    role = models.CharField(
+        _("役割"), max_length=32, choices=RosterRole.choices, default=RosterRole.STUDENT
+    )
+    grade = models.CharField(_("学年"), max_length=2, choices=Grade.choices, blank=True)
+    org = models.ForeignKey(
+        Org,
+        verbose_name=_("所属"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="members",
+    )
+    home_class = models.ForeignKey(
+        SchoolClass,
+        verbose_name=_("学級"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("利用者")
+        verbose_name_plural = _("利用者")
+
+    @property
+    def full_name(self) -> str:
+        """Japanese order: family name first, separated by a full-width space."""
+        return "\u3000".join(n for n in (self.last_name, self.first_name) if n)
+
+    @property
+    def kana_full_name(self) -> str:
+        return "\u3000".join(n for n in (self.kana_family_name, self.kana_given_name) if n)
+
+    @property
+    def display_name(self) -> str:
+        return self.full_name or self.username
+
+
+class Enrollment(models.Model):
+    sourced_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="enrollments")
+    school_class = models.ForeignKey(
+        SchoolClass, on_delete=models.CASCADE, related_name="enrollments"
+    )
+    school = models.ForeignKey(Org, on_delete=models.PROTECT, related_name="+")
+    role = models.CharField(_("役割"), max_length=32, choices=RosterRole.choices)
+    primary = models.BooleanField(_("主担当"), default=False)
+    shusseki_no = models.PositiveIntegerField(_("出席番号"), null=True, blank=True)
+    begin_date = models.DateField(null=True, blank=True)
+    end_date = models.DateField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("所属クラス")
+        verbose_name_plural = _("所属クラス")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "school_class", "role"], name="uniq_enrollment"
+            ),
+        ]
+        indexes = [models.Index(fields=["school_class", "role"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.school_class} ({self.role})"

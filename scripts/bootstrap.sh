@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Create .venv and install what Manabi Hub needs. Usage: scripts/bootstrap.sh [runtime|dev]
+# "dev" also installs the test tools and Debian's Chromium for the browser tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+profile="${1:-runtime}"
+
+need_apt=()
+command -v msgfmt >/dev/null 2>&1 || need_apt+=(gettext)
+if [ "$profile" = dev ]; then
+  [ -x /usr/bin/chromium ] || need_apt+=(chromium fonts-noto-cjk)
+fi
+if [ "${#need_apt[@]}" -gt 0 ]; then
+  echo "== installing Debian packages: ${need_apt[*]}"
+  if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${need_apt[@]}"
+fi
+
+PY="${PYTHON:-python3.11}"
+command -v "$PY" >/dev/null 2>&1 || PY=python3
+if [ ! -x .venv/bin/python ]; then
+  echo "== creating .venv with $PY"
+  "$PY" -m venv .venv
+fi
+req=requirements.txt
+[ "$profile" = dev ] && req=requirements-dev.txt
+stamp=".venv/.installed-$(sha256sum requirements.txt requirements-dev.txt | sha256sum | cut -c1-16)-$profile"
+if [ ! -f "$stamp" ]; then
+  echo "== installing Python packages ($req)"
+  .venv/bin/pip install -q --disable-pip-version-check -r "$req"
+  touch "$stamp"
+fi
+.venv/bin/python manage.py compilemessages -v 0 --ignore=.venv

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Start the full demo on http://127.0.0.1:8000 (embedded mode: SQLite in var/).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/bootstrap.sh runtime
+export DJANGO_SETTINGS_MODULE=config.settings.base
+.venv/bin/python manage.py migrate -v 0
+.venv/bin/python manage.py seed_demo
+.venv/bin/python manage.py check
+echo
+echo "まなびハブ: http://127.0.0.1:8000/  (Ctrl+C で終了)"
+# WSGI workers serve every HTTP route (see docs/benchmarks.md for why).
+exec .venv/bin/gunicorn config.wsgi -c config/gunicorn.conf.py

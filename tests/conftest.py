@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from demo_tools.setup import register_demo_tools
+from lti_platform.keys import key_ring
+from roster.demo import DEMO_PASSWORD, create_demo_roster
+from roster.models import User
+
+
+@pytest.fixture(autouse=True)
+def _fresh_key_ring() -> None:
+    """Each test sees the key table of its own database."""
+    key_ring.invalidate()
+
+
+@pytest.fixture
+def demo_tools_config(settings: Any, tmp_path: Path) -> Path:
+    path = tmp_path / "demo_tools.json"
+    settings.DEMO_TOOLS_CONFIG = path
+    return path
+
+
+@pytest.fixture
+def demo_school(db: None, settings: Any, demo_tools_config: Path) -> dict[str, User]:
+    """The demo roster and the three demo tools, registered against ``LTI_ISSUER``."""
+    create_demo_roster()
+    register_demo_tools(settings.LTI_ISSUER, settings.LTI_ISSUER)
+    return {u.username: u for u in User.objects.all()}
+
+
+@pytest.fixture
+def signed_in(client: Client) -> Callable[[str], Client]:
+    def sign_in(username: str) -> Client:
+        assert client.login(username=username, password=DEMO_PASSWORD)
+        return client
+
+    return sign_in
