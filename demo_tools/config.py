@@ -41,9 +41,11 @@ def tool_private_key_pem(slug: str) -> bytes:
 
 def tool_public_key_pem(slug: str) -> str:
     key = jose.load_private_key(tool_private_key_pem(slug))
-    return key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    ).decode()
+    return (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
 
 
 def tool_public_jwks(slug: str) -> dict[str, Any]:

@@ -58,7 +58,7 @@ def launch(request: HttpRequest, slug: str) -> HttpResponse:
     message_launch = DjangoMessageLaunch(request, conf)
     message_launch.set_public_key_caching(DjangoCacheDataStorage(), cache_lifetime=300)
     try:
-        data = message_launch.get_launch_data()
+        data: dict[str, Any] = dict(message_launch.get_launch_data())
     except LtiException as exc:
         return render(request, "demo_tools/error.html", {"error": str(exc)}, status=400)
     roles = [r.rsplit("#", 1)[-1] for r in data.get(LTI + "roles", []) if "membership#" in r]

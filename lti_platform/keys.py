@@ -37,7 +37,7 @@ def encrypt_private_key(pem: bytes) -> bytes:
     return _fernet().encrypt(pem)
 
 
-def decrypt_private_key(token: bytes) -> bytes:
+def decrypt_private_key(token: bytes | memoryview) -> bytes:
     return _fernet().decrypt(bytes(token))
 
 

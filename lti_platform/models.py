@@ -50,3 +50,6 @@ class OneTimeToken(models.Model):
     class Meta:
         verbose_name = _("使用済みトークン")
         verbose_name_plural = _("使用済みトークン")
+
+    def __str__(self) -> str:
+        return self.key

@@ -93,9 +93,7 @@ def launch_tiles(user: User) -> list[Tile]:
     A student sees each placed tool once, in the context of the class it is placed for or of
     their homeroom. A staff member sees the tools of every class they teach.
     """
-    enrollments = list(
-        Enrollment.objects.filter(user=user).select_related("school_class__school")
-    )
+    enrollments = list(Enrollment.objects.filter(user=user).select_related("school_class__school"))
     tiles: list[Tile] = []
     if user.role == RosterRole.STUDENT:
         seen: set[int] = set()

@@ -43,7 +43,9 @@ def launch(request: HttpRequest, resource_link_id: str, class_id: str) -> HttpRe
         Placement.objects.select_related("deployment__registration"),
         resource_link_id=resource_link_id,
     )
-    school_class = get_object_or_404(SchoolClass.objects.select_related("school"), sourced_id=class_id)
+    school_class = get_object_or_404(
+        SchoolClass.objects.select_related("school"), sourced_id=class_id
+    )
     assert isinstance(request.user, User)  # noqa: S101  (login_required)
     try:
         url = services.start_launch(
@@ -76,6 +78,4 @@ def authorize(request: HttpRequest) -> HttpResponse:
 
 
 def _error_page(request: HttpRequest, description: str, status: int) -> HttpResponse:
-    return render(
-        request, "lti_platform/error.html", {"description": description}, status=status
-    )
+    return render(request, "lti_platform/error.html", {"description": description}, status=status)

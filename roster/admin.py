@@ -37,7 +37,15 @@ class SchoolClassAdmin(admin.ModelAdmin):
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
-    list_display = ["username", "last_name", "first_name", "kana_family_name", "role", "grade", "org"]
+    list_display = [
+        "username",
+        "last_name",
+        "first_name",
+        "kana_family_name",
+        "role",
+        "grade",
+        "org",
+    ]
     list_filter = ["role", "grade", "org"]
     search_fields = ["username", "last_name", "first_name", "kana_family_name", "kana_given_name"]
     readonly_fields = ["eportal_uuid", "sourced_id"]

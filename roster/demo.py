@@ -22,14 +22,32 @@ from .models import (
 DEMO_PASSWORD = "manabi-demo"  # noqa: S105  (printed for the demo; never used outside it)
 
 FAMILY = [
-    ("佐藤", "さとう"), ("鈴木", "すずき"), ("高橋", "たかはし"), ("田中", "たなか"),
-    ("伊藤", "いとう"), ("渡辺", "わたなべ"), ("山本", "やまもと"), ("中村", "なかむら"),
-    ("小林", "こばやし"), ("加藤", "かとう"), ("吉田", "よしだ"), ("山田", "やまだ"),
+    ("佐藤", "さとう"),
+    ("鈴木", "すずき"),
+    ("高橋", "たかはし"),
+    ("田中", "たなか"),
+    ("伊藤", "いとう"),
+    ("渡辺", "わたなべ"),
+    ("山本", "やまもと"),
+    ("中村", "なかむら"),
+    ("小林", "こばやし"),
+    ("加藤", "かとう"),
+    ("吉田", "よしだ"),
+    ("山田", "やまだ"),
 ]
 GIVEN = [
-    ("陽翔", "はると"), ("結菜", "ゆいな"), ("蓮", "れん"), ("陽葵", "ひまり"),
-    ("湊", "みなと"), ("凛", "りん"), ("大和", "やまと"), ("紬", "つむぎ"),
-    ("悠真", "ゆうま"), ("葵", "あおい"), ("蒼", "あお"), ("芽依", "めい"),
+    ("陽翔", "はると"),
+    ("結菜", "ゆいな"),
+    ("蓮", "れん"),
+    ("陽葵", "ひまり"),
+    ("湊", "みなと"),
+    ("凛", "りん"),
+    ("大和", "やまと"),
+    ("紬", "つむぎ"),
+    ("悠真", "ゆうま"),
+    ("葵", "あおい"),
+    ("蒼", "あお"),
+    ("芽依", "めい"),
 ]
 
 
@@ -44,12 +62,30 @@ class DemoClass:
 
 
 CLASSES = [
-    DemoClass("B113210000010", "1-1", "1年1組", "P1",
-              ("sakura-t-yamada", "山田", "花子", "やまだ", "はなこ"), 6),
-    DemoClass("B113210000010", "5-2", "5年2組", "P5",
-              ("sakura-t-kato", "加藤", "健一", "かとう", "けんいち"), 6),
-    DemoClass("C113210000019", "1-A", "1年A組", "J1",
-              ("midori-t-suzuki", "鈴木", "誠", "すずき", "まこと"), 6),
+    DemoClass(
+        "B113210000010",
+        "1-1",
+        "1年1組",
+        "P1",
+        ("sakura-t-yamada", "山田", "花子", "やまだ", "はなこ"),
+        6,
+    ),
+    DemoClass(
+        "B113210000010",
+        "5-2",
+        "5年2組",
+        "P5",
+        ("sakura-t-kato", "加藤", "健一", "かとう", "けんいち"),
+        6,
+    ),
+    DemoClass(
+        "C113210000019",
+        "1-A",
+        "1年A組",
+        "J1",
+        ("midori-t-suzuki", "鈴木", "誠", "すずき", "まこと"),
+        6,
+    ),
 ]
 SCHOOLS = {
     "B113210000010": ("まなび市立さくら小学校", "sakura"),
@@ -93,7 +129,11 @@ def create_demo_roster(year: int = 2026) -> list[DemoSignIn]:
         course, _ = Course.objects.get_or_create(
             org=school,
             course_code=f"{year}-{dc.code}",
-            defaults={"title": f"{year}年度 {dc.title}", "school_year": session, "grades": [dc.grade]},
+            defaults={
+                "title": f"{year}年度 {dc.title}",
+                "school_year": session,
+                "grades": [dc.grade],
+            },
         )
         school_class, _ = SchoolClass.objects.get_or_create(
             school=school,
@@ -146,9 +186,7 @@ def create_demo_roster(year: int = 2026) -> list[DemoSignIn]:
                 defaults={"school": school, "shusseki_no": number, "begin_date": start},
             )
             if number == 1:
-                sign_ins.append(
-                    DemoSignIn(student.username, f"{school.name} {dc.title} 出席番号1")
-                )
+                sign_ins.append(DemoSignIn(student.username, f"{school.name} {dc.title} 出席番号1"))
     admin = _user(
         "sakura-admin",
         last_name="校長",
@@ -159,6 +197,8 @@ def create_demo_roster(year: int = 2026) -> list[DemoSignIn]:
         is_superuser=True,
     )
     sign_ins.append(DemoSignIn(admin.username, "さくら小学校 学校管理者（管理画面 /admin/）"))
-    vendor = _user("vendor-demo", last_name="まなび教材", first_name="株式会社", role=RosterRole.VENDOR)
+    vendor = _user(
+        "vendor-demo", last_name="まなび教材", first_name="株式会社", role=RosterRole.VENDOR
+    )
     sign_ins.append(DemoSignIn(vendor.username, "ツール提供者"))
     return sign_ins

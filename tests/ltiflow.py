@@ -64,5 +64,7 @@ class Browser:
             if "document.forms[0].submit()" not in response.text or not page_forms:
                 return response
             form = page_forms[0]
-            response = self.session.post(urljoin(response.url, form.action), data=form.fields, timeout=10)
+            response = self.session.post(
+                urljoin(response.url, form.action), data=form.fields, timeout=10
+            )
         return response

@@ -132,9 +132,7 @@ class Placement(models.Model):
     """
 
     resource_link_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    deployment = models.ForeignKey(
-        Deployment, on_delete=models.CASCADE, related_name="placements"
-    )
+    deployment = models.ForeignKey(Deployment, on_delete=models.CASCADE, related_name="placements")
     school = models.ForeignKey(Org, verbose_name=_("学校"), on_delete=models.CASCADE)
     school_class = models.ForeignKey(
         SchoolClass,
@@ -146,9 +144,7 @@ class Placement(models.Model):
     )
     title = models.CharField(_("タイトル"), max_length=200)
     description = models.TextField(_("説明"), blank=True)
-    target_link_uri = models.URLField(
-        _("起動先URL（上書き）"), max_length=500, blank=True
-    )
+    target_link_uri = models.URLField(_("起動先URL（上書き）"), max_length=500, blank=True)
     custom_parameters = models.JSONField(_("カスタムパラメータ（追加）"), default=dict, blank=True)
     audience = models.CharField(
         _("対象"),

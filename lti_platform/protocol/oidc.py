@@ -113,7 +113,7 @@ def form_post_html(action: str, fields: Mapping[str, str], *, title: str) -> str
         for k, v in fields.items()
     )
     return (
-        "<!DOCTYPE html><html><head><meta charset=\"utf-8\">"
+        '<!DOCTYPE html><html><head><meta charset="utf-8">'
         f"<title>{html.escape(title)}</title></head>"
         '<body onload="document.forms[0].submit()">'
         f'<form method="post" action="{html.escape(action)}">{inputs}'

@@ -30,9 +30,8 @@ def start(client: Client, user: User, tool: str = "demo-drill") -> dict[str, str
         deployment__registration__tool__slug=tool, school=user.org
     ).first()
     assert placement is not None
-    response = client.get(
-        f"/lti/launch/{placement.resource_link_id}/{user.home_class.sourced_id}"  # type: ignore[union-attr]
-    )
+    assert user.home_class is not None
+    response = client.get(f"/lti/launch/{placement.resource_link_id}/{user.home_class.sourced_id}")
     assert response.status_code == HTTPStatus.FOUND
     return dict(parse_qsl(urlsplit(response["Location"]).query))
 
@@ -74,7 +73,11 @@ def test_login_initiation_carries_every_parameter(student_login: Any) -> None:
     _client, login = student_login
     registration = Registration.objects.get(tool__slug="demo-drill")
     assert set(login) == {
-        "iss", "login_hint", "target_link_uri", "client_id", "lti_deployment_id",
+        "iss",
+        "login_hint",
+        "target_link_uri",
+        "client_id",
+        "lti_deployment_id",
         "lti_message_hint",
     }
     assert login["iss"] == "http://testserver"
@@ -117,11 +120,17 @@ def test_post_is_accepted_like_get(student_login: Any) -> None:
         ({"nonce": None}, "invalid_request", "nonce is required"),
         ({"nonce": ""}, "invalid_request", "nonce is required"),
         ({"login_hint": None}, "invalid_request", "login_hint is required"),
-        ({"login_hint": "0" * 40}, "login_required",
-         "login_hint does not match the signed-in user"),
+        (
+            {"login_hint": "0" * 40},
+            "login_required",
+            "login_hint does not match the signed-in user",
+        ),
         ({"lti_message_hint": None}, "invalid_request", "lti_message_hint is required"),
-        ({"lti_message_hint": "not-a-jwt"}, "invalid_request",
-         "lti_message_hint is malformed or its signature is invalid"),
+        (
+            {"lti_message_hint": "not-a-jwt"},
+            "invalid_request",
+            "lti_message_hint is malformed or its signature is invalid",
+        ),
     ],
 )
 def test_each_check_answers_its_error_at_the_redirect_uri(
@@ -148,14 +157,22 @@ def test_error_without_state_sends_no_state(student_login: Any) -> None:
         ({"client_id": None}, "client_id is required"),
         ({"client_id": "mh-unknown"}, "client_id is unknown or not active"),
         ({"redirect_uri": None}, "redirect_uri is required"),
-        ({"redirect_uri": "http://testserver/tools/drill/launch/"},
-         "redirect_uri is not registered for this client"),
-        ({"redirect_uri": "http://testserver/tools/drill/launch?x=1"},
-         "redirect_uri is not registered for this client"),
-        ({"redirect_uri": "http://evil.example/tools/drill/launch"},
-         "redirect_uri is not registered for this client"),
-        ({"redirect_uri": "http://testserver/tools/cbt/launch"},
-         "redirect_uri is not registered for this client"),
+        (
+            {"redirect_uri": "http://testserver/tools/drill/launch/"},
+            "redirect_uri is not registered for this client",
+        ),
+        (
+            {"redirect_uri": "http://testserver/tools/drill/launch?x=1"},
+            "redirect_uri is not registered for this client",
+        ),
+        (
+            {"redirect_uri": "http://evil.example/tools/drill/launch"},
+            "redirect_uri is not registered for this client",
+        ),
+        (
+            {"redirect_uri": "http://testserver/tools/cbt/launch"},
+            "redirect_uri is not registered for this client",
+        ),
     ],
 )
 def test_untrusted_redirect_gets_an_error_page_not_a_redirect(
@@ -220,13 +237,19 @@ def test_expired_message_hint_is_refused(student_login: Any, monkeypatch: Any) -
 
 def test_tampered_message_hint_is_refused(student_login: Any) -> None:
     client, login = student_login
-    header, payload, signature = login["lti_message_hint"].split(".")
+    header, _payload, signature = login["lti_message_hint"].split(".")
     claims = jwt.decode(login["lti_message_hint"], options={"verify_signature": False})
-    claims["rl"] = str(Placement.objects.exclude(resource_link_id=claims["rl"]).first().resource_link_id)  # type: ignore[union-attr]
+    other = Placement.objects.exclude(resource_link_id=claims["rl"]).first()
+    assert other is not None
+    claims["rl"] = str(other.resource_link_id)
     forged_payload = jwt.encode(claims, "x" * 32, algorithm="HS256").split(".")[1]
     forged = f"{header}.{forged_payload}.{signature}"
-    _action, fields = form_post(client.get("/lti/authorize", auth_params(login, lti_message_hint=forged)))
-    assert fields["error_description"] == "lti_message_hint is malformed or its signature is invalid"
+    _action, fields = form_post(
+        client.get("/lti/authorize", auth_params(login, lti_message_hint=forged))
+    )
+    assert (
+        fields["error_description"] == "lti_message_hint is malformed or its signature is invalid"
+    )
 
 
 def test_hint_signed_with_another_secret_is_refused(student_login: Any) -> None:
@@ -234,11 +257,18 @@ def test_hint_signed_with_another_secret_is_refused(student_login: Any) -> None:
     student = User.objects.get(username="sakura-5-2-01")
     claims = jwt.decode(login["lti_message_hint"], options={"verify_signature": False})
     forged, _ = hints.make_message_hint(
-        user=str(student.eportal_uuid), client_id=claims["cid"], deployment_id=claims["dep"],
-        placement=claims["rl"], context=claims["ctx"], now=int(services.clock()), lifetime=300,
+        user=str(student.eportal_uuid),
+        client_id=claims["cid"],
+        deployment_id=claims["dep"],
+        placement=claims["rl"],
+        context=claims["ctx"],
+        now=int(services.clock()),
+        lifetime=300,
         secret=b"attacker-secret-of-32-bytes-long!",
     )
-    _action, fields = form_post(client.get("/lti/authorize", auth_params(login, lti_message_hint=forged)))
+    _action, fields = form_post(
+        client.get("/lti/authorize", auth_params(login, lti_message_hint=forged))
+    )
     assert fields["error"] == "invalid_request"
 
 
@@ -283,8 +313,9 @@ def test_launch_of_a_class_the_user_is_not_in_is_not_found(
 ) -> None:
     client = signed_in("sakura-5-2-01")
     other_class = SchoolClass.objects.get(class_code="1-1")
-    placement = Placement.objects.get(deployment__registration__tool__slug="demo-drill",
-                                      school=other_class.school)
+    placement = Placement.objects.get(
+        deployment__registration__tool__slug="demo-drill", school=other_class.school
+    )
     response = client.get(f"/lti/launch/{placement.resource_link_id}/{other_class.sourced_id}")
     assert response.status_code == HTTPStatus.NOT_FOUND
     assert "Location" not in response
@@ -295,16 +326,22 @@ def test_launch_of_another_schools_placement_is_not_found(
 ) -> None:
     client = signed_in("sakura-5-2-01")
     student = demo_school["sakura-5-2-01"]
-    placement = Placement.objects.get(deployment__registration__tool__slug="demo-cbt",
-                                      school__identifier="C113210000019")
-    response = client.get(f"/lti/launch/{placement.resource_link_id}/{student.home_class.sourced_id}")  # type: ignore[union-attr]
+    placement = Placement.objects.get(
+        deployment__registration__tool__slug="demo-cbt", school__identifier="C113210000019"
+    )
+    assert student.home_class is not None
+    response = client.get(
+        f"/lti/launch/{placement.resource_link_id}/{student.home_class.sourced_id}"
+    )
     assert response.status_code == HTTPStatus.NOT_FOUND
 
 
 def test_launch_requires_sign_in(client: Client, demo_school: dict[str, User]) -> None:
     placement = Placement.objects.first()
     assert placement is not None
-    response = client.get(f"/lti/launch/{placement.resource_link_id}/{SchoolClass.objects.first().sourced_id}")  # type: ignore[union-attr]
+    school_class = SchoolClass.objects.first()
+    assert school_class is not None
+    response = client.get(f"/lti/launch/{placement.resource_link_id}/{school_class.sourced_id}")
     assert response.status_code == HTTPStatus.FOUND
     assert response["Location"].startswith("/accounts/login/")
 
