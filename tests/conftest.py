@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 
 from demo_tools.setup import register_demo_tools
-from lti_platform.keys import key_ring
+from lti_platform.keys import ensure_keys, key_ring
 from roster.demo import DEMO_PASSWORD, create_demo_roster
 from roster.models import User
 
@@ -29,6 +29,7 @@ def demo_tools_config(settings: Any, tmp_path: Path) -> Path:
 @pytest.fixture
 def demo_school(db: None, settings: Any, demo_tools_config: Path) -> dict[str, User]:
     """The demo roster and the three demo tools, registered against ``LTI_ISSUER``."""
+    ensure_keys()  # a transactional test before this one may have flushed the keys
     create_demo_roster()
     register_demo_tools(settings.LTI_ISSUER, settings.LTI_ISSUER)
     return {u.username: u for u in User.objects.all()}
