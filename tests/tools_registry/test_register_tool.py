@@ -1,0 +1,117 @@
+"""Registering tools from a JSON spec: idempotent, validated, all-or-nothing."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from roster.models import User
+from tools_registry.models import Deployment, Placement, Registration, Tool
+from tools_registry.services import ToolSpecError, register_tool_from_spec
+
+pytestmark = pytest.mark.django_db
+
+SPEC: dict[str, Any] = {
+    "tool": {"slug": "kanji", "name": "漢字ドリル", "kind": "drill"},
+    "registration": {
+        "initiate_login_uri": "https://kanji.example.jp/lti/login",
+        "redirect_uris": ["https://kanji.example.jp/lti/launch"],
+        "target_link_uri": "https://kanji.example.jp/lti/launch",
+        "jwks_url": "https://kanji.example.jp/.well-known/jwks.json",
+        "custom_parameters": {"grade": "$Context.grade"},
+        "allowed_services": ["ags"],
+        "privacy_level": "name",
+    },
+    "deployments": [
+        {
+            "org": "B113210000010",
+            "placements": [{"school": "B113210000010", "class": "5-2", "title": "漢字"}],
+        }
+    ],
+}
+
+
+def test_register_from_file_prints_tool_side_configuration(
+    demo_school: dict[str, User], tmp_path: Path, capsys: Any
+) -> None:
+    path = tmp_path / "kanji.json"
+    path.write_text(json.dumps(SPEC, ensure_ascii=False), encoding="utf-8")
+    call_command("register_tool", str(path))
+    out = json.loads(capsys.readouterr().out)
+    registration = Registration.objects.get(tool__slug="kanji")
+    assert out == {
+        "tool": "kanji",
+        "issuer": "http://testserver",
+        "client_id": registration.client_id,
+        "deployment_ids": ["B113210000010"],
+        "auth_login_url": "http://testserver/lti/authorize",
+        "key_set_url": "http://testserver/lti/jwks",
+    }
+    # Running it again changes nothing and keeps the client_id.
+    call_command("register_tool", str(path))
+    assert Registration.objects.get(tool__slug="kanji").client_id == registration.client_id
+    assert Placement.objects.filter(deployment__registration=registration).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "message"),
+    [
+        (("tool", "slug"), "", "tool.slug: required"),
+        (("tool", "kind"), "game", "tool.kind: must be one of"),
+        (("registration", "redirect_uris"), [], "registration.redirect_uris: a non-empty list"),
+        (("registration", "redirect_uris"), ["javascript:alert(1)"], "not an http(s) URL"),
+        (("registration", "initiate_login_uri"), "ftp://x", "initiate_login_uri: not an http(s)"),
+        (("registration", "privacy_level"), "everything", "privacy_level: must be one of"),
+        (("registration", "allowed_services"), ["grades"], "unknown ['grades']"),
+        (("registration", "custom_parameters"), {"n": 1}, "an object of strings"),
+        (("registration", "public_key_pem"), "abc", "not a PEM public key"),
+    ],
+)
+def test_invalid_spec_names_the_field_and_writes_nothing(
+    demo_school: dict[str, User], path: tuple[str, str], value: Any, message: str
+) -> None:
+    spec = copy.deepcopy(SPEC)
+    spec[path[0]][path[1]] = value
+    before = (Tool.objects.count(), Registration.objects.count(), Deployment.objects.count())
+    with pytest.raises(
+        ToolSpecError,
+        match=message.replace("(", r"\(")
+        .replace(")", r"\)")
+        .replace("[", r"\[")
+        .replace("]", r"\]"),
+    ):
+        register_tool_from_spec(spec)
+    assert (
+        Tool.objects.count(),
+        Registration.objects.count(),
+        Deployment.objects.count(),
+    ) == before
+
+
+def test_unknown_class_rolls_back_the_whole_spec(demo_school: dict[str, User]) -> None:
+    spec = copy.deepcopy(SPEC)
+    spec["deployments"][0]["placements"][0]["class"] = "9-9"
+    with pytest.raises(ToolSpecError, match="no class '9-9'"):
+        register_tool_from_spec(spec)
+    assert not Tool.objects.filter(slug="kanji").exists()
+
+
+def test_placement_outside_the_deployment_org_is_refused(demo_school: dict[str, User]) -> None:
+    spec = copy.deepcopy(SPEC)
+    spec["deployments"][0]["placements"][0] = {"school": "C113210000019"}
+    with pytest.raises(ToolSpecError, match="not covered by the deployment's org"):
+        register_tool_from_spec(spec)
+    assert not Tool.objects.filter(slug="kanji").exists()
+
+
+def test_command_reports_bad_json(tmp_path: Path) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text("{", encoding="utf-8")
+    with pytest.raises(CommandError, match="bad.json"):
+        call_command("register_tool", str(path))
