@@ -1,12 +1,19 @@
-"""Test overlay: fast hashing, an in-memory database, fixed secrets."""
+"""Test overlay: fast hashing, a throw-away database file, fixed secrets."""
+
+import os
+import tempfile
 
 from .base import *  # noqa: F403
 from .base import DATABASES
 
 SECRET_KEY = "test-secret-key-not-for-production-0123456789abcdefghijklmnopqrstuvwxyz"  # noqa: S105
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-DATABASES["default"]["NAME"] = ":memory:"
-DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE"}
+# A file database, as in production: shared-cache in-memory SQLite does not enforce
+# uniqueness between concurrent connections the way a real database file does, and the
+# one-time stores are tested under concurrency.
+DATABASES["default"]["TEST"] = {
+    "NAME": os.path.join(tempfile.gettempdir(), f"manabi-test-{os.getpid()}.sqlite3")
+}
 LTI_PLATFORM_GUID = "6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b"
 LTI_ISSUER = "http://testserver"
 LTI_KEY_REFRESH_SECONDS = 0

@@ -211,3 +211,40 @@ def test_jwks_endpoint(platform: str) -> None:
     for key in keys:
         assert set(key) == {"kty", "n", "e", "kid", "alg", "use"}
         assert key["kid"] == thumbprint(key) and key["alg"] == "RS256" and key["use"] == "sig"
+
+
+def test_message_hint_is_single_use_under_concurrent_requests(platform: str) -> None:
+    """The same authentication request raced from 8 connections yields exactly one id_token."""
+    from concurrent.futures import ThreadPoolExecutor
+    from urllib.parse import parse_qsl
+
+    browser = Browser(platform)
+    browser.sign_in("sakura-5-2-01", DEMO_PASSWORD)
+    start = browser.session.get(
+        browser.url(tile_url(browser, "drill")), allow_redirects=False, timeout=10
+    )
+    login = dict(parse_qsl(start.headers["Location"].split("?", 1)[1]))
+    params = {
+        "scope": "openid",
+        "response_type": "id_token",
+        "response_mode": "form_post",
+        "prompt": "none",
+        "client_id": login["client_id"],
+        "redirect_uri": platform + "/tools/drill/launch",
+        "login_hint": login["login_hint"],
+        "lti_message_hint": login["lti_message_hint"],
+        "nonce": "race",
+        "state": "race",
+    }
+    cookies = browser.session.cookies.get_dict()
+
+    def attempt(_: int) -> str:
+        response = requests.get(
+            platform + "/lti/authorize", params=params, cookies=cookies, timeout=10
+        )
+        [form] = forms(response.text)
+        return "id_token" if "id_token" in form.fields else form.fields["error_description"]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        outcomes = sorted(pool.map(attempt, range(8)))
+    assert outcomes == ["id_token"] + ["lti_message_hint has already been used"] * 7
