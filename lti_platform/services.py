@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -267,7 +267,11 @@ def _resolve_launch(
     except LaunchNotAllowed as exc:
         raise AuthError("access_denied", exc.description) from exc
     expires = datetime.datetime.fromtimestamp(hint.expires_at, tz=datetime.UTC)
-    if not consume_once("hint:" + hint.jti, expires_at=expires):
+    try:
+        first_use = consume_once("hint:" + hint.jti, expires_at=expires)
+    except OperationalError as exc:  # e.g. the database stayed locked past busy_timeout
+        raise AuthError("temporarily_unavailable", "the platform is busy; try again") from exc
+    if not first_use:
         raise AuthError("invalid_request", "lti_message_hint has already been used")
 
     deployment = placement.deployment
