@@ -53,3 +53,106 @@ class OneTimeToken(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class AccessToken(models.Model):
+    """An LTI Advantage service token, bound to one registration. Only its hash is stored."""
+
+    token_hash = models.CharField(max_length=64, unique=True)
+    registration = models.ForeignKey(
+        "tools_registry.Registration", on_delete=models.CASCADE, related_name="access_tokens"
+    )
+    scopes = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = _("アクセストークン")
+        verbose_name_plural = _("アクセストークン")
+
+    def __str__(self) -> str:
+        return f"{self.registration_id}:{self.token_hash[:8]}…"
+
+
+class LineItem(models.Model):
+    """An AGS line item (a gradebook column) of one deployment in one context (class)."""
+
+    deployment = models.ForeignKey(
+        "tools_registry.Deployment", on_delete=models.CASCADE, related_name="line_items"
+    )
+    school_class = models.ForeignKey(
+        "roster.SchoolClass", on_delete=models.CASCADE, related_name="line_items"
+    )
+    placement = models.ForeignKey(
+        "tools_registry.Placement",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="line_items",
+        help_text=_("resourceLinkId"),
+    )
+    label = models.CharField(_("名称"), max_length=255)
+    score_maximum = models.FloatField(_("満点"))
+    resource_id = models.CharField(max_length=255, blank=True)
+    tag = models.CharField(max_length=255, blank=True)
+    start_date_time = models.DateTimeField(null=True, blank=True)
+    end_date_time = models.DateTimeField(null=True, blank=True)
+    grades_released = models.BooleanField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("評価項目")
+        verbose_name_plural = _("評価項目")
+        ordering = ["pk"]
+        indexes = [models.Index(fields=["deployment", "school_class"])]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class ScoreFields(models.Model):
+    user = models.ForeignKey("roster.User", on_delete=models.CASCADE, related_name="+")
+    score_given = models.FloatField(null=True, blank=True)
+    score_maximum = models.FloatField(null=True, blank=True)
+    activity_progress = models.CharField(max_length=16)
+    grading_progress = models.CharField(max_length=16)
+    comment = models.TextField(blank=True)
+    timestamp = models.DateTimeField()
+
+    class Meta:
+        abstract = True
+
+
+class Score(ScoreFields):
+    """The current result of one user for one line item (the newest score received)."""
+
+    line_item = models.ForeignKey(LineItem, on_delete=models.CASCADE, related_name="scores")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("成績")
+        verbose_name_plural = _("成績")
+        constraints = [
+            models.UniqueConstraint(fields=["line_item", "user"], name="one_score_per_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.line_item_id}/{self.user_id}: {self.score_given}"
+
+
+class ScoreEvent(ScoreFields):
+    """Every score a tool sent, in order: the history a teacher can open."""
+
+    line_item = models.ForeignKey(LineItem, on_delete=models.CASCADE, related_name="score_events")
+    received_at = models.DateTimeField(auto_now_add=True)
+    applied = models.BooleanField(default=True)
+
+    class Meta:
+        verbose_name = _("成績の履歴")
+        verbose_name_plural = _("成績の履歴")
+        ordering = ["timestamp", "pk"]
+        indexes = [models.Index(fields=["line_item", "user"])]
+
+    def __str__(self) -> str:
+        return f"{self.line_item_id}/{self.user_id} @ {self.timestamp}"

@@ -17,14 +17,14 @@ from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from roster.models import Enrollment, RosterRole, SchoolClass, User
-from tools_registry.models import Placement, PrivacyLevel, Registration
+from roster.models import Enrollment, EnrollmentStatus, RosterRole, SchoolClass, User
+from tools_registry.models import Deployment, Placement, PrivacyLevel, Registration, Service
 
 from .errors import LaunchNotAllowed
 from .keys import key_ring
 from .models import OneTimeToken
 from .protocol import claims, hints, oidc
-from .protocol.constants import Role
+from .protocol.constants import AGS_SCOPES, Role
 from .protocol.errors import AuthError, InvalidHintError, UntrustedRedirectError
 
 PRODUCT_VERSION = "0.1.0"
@@ -93,7 +93,11 @@ def launch_tiles(user: User) -> list[Tile]:
     A student sees each placed tool once, in the context of the class it is placed for or of
     their homeroom. A staff member sees the tools of every class they teach.
     """
-    enrollments = list(Enrollment.objects.filter(user=user).select_related("school_class__school"))
+    enrollments = list(
+        Enrollment.objects.filter(user=user, status=EnrollmentStatus.ACTIVE).select_related(
+            "school_class__school"
+        )
+    )
     tiles: list[Tile] = []
     if user.role == RosterRole.STUDENT:
         seen: set[int] = set()
@@ -116,7 +120,9 @@ def launch_tiles(user: User) -> list[Tile]:
 def _authorize_placement(user: User, placement: Placement, school_class: SchoolClass) -> str:
     """Return the user's roster role in the class, or raise LaunchNotAllowed."""
     role = (
-        Enrollment.objects.filter(user=user, school_class=school_class)
+        Enrollment.objects.filter(
+            user=user, school_class=school_class, status=EnrollmentStatus.ACTIVE
+        )
         .values_list("role", flat=True)
         .first()
     )
@@ -281,6 +287,7 @@ def _resolve_launch(
         CONTEXT_ROLE.get(RosterRole(roster_role), Role.CONTEXT_LEARNER).value,
     ]
     custom = {**registration.custom_parameters, **placement.custom_parameters}
+    ags_endpoint, nrps_url = _service_claims(registration, deployment, placement, school_class)
     grade = user.grade if user.role == RosterRole.STUDENT and user.grade else school_class.grade
     return claims.Launch(
         platform=_platform_info(),
@@ -316,7 +323,33 @@ def _resolve_launch(
         share_email=privacy == PrivacyLevel.NAME_EMAIL,
         grade=grade,
         custom=custom,
+        ags=ags_endpoint,
+        nrps_url=nrps_url,
     )
+
+
+def _service_claims(
+    registration: Registration,
+    deployment: Deployment,
+    placement: Placement,
+    school_class: SchoolClass,
+) -> tuple[claims.AgsEndpoint | None, str | None]:
+    """The AGS and NRPS endpoints a tool allowed to use them receives in its launches."""
+    from . import ags, nrps
+
+    services = set(registration.allowed_services)
+    ags_endpoint = nrps_url = None
+    if services & {Service.AGS, Service.NRPS}:
+        ctx = ags.ServiceContext(deployment, school_class)
+        if Service.AGS in services:
+            ags_endpoint = claims.AgsEndpoint(
+                scopes=list(AGS_SCOPES),
+                lineitems=ctx.lineitems_url,
+                lineitem=ags.line_item_for_launch(deployment, placement, school_class),
+            )
+        if Service.NRPS in services:
+            nrps_url = nrps.memberships_url(ctx)
+    return ags_endpoint, nrps_url
 
 
 __all__ = [

@@ -1,10 +1,24 @@
 from django.urls import path
 
-from . import views
+from . import service_views, views
 
 app_name = "lti_platform"
 urlpatterns = [
     path("jwks", views.jwks, name="jwks"),
     path("authorize", views.authorize, name="authorize"),
     path("launch/<uuid:resource_link_id>/<uuid:class_id>", views.launch, name="launch"),
+]
+
+_ags = "ags/<int:deployment>/<uuid:context>/lineitems"
+urlpatterns += [
+    path("token", service_views.token, name="token"),
+    path(_ags, service_views.lineitems, name="lineitems"),
+    path(_ags + "/<int:item>", service_views.lineitem, name="lineitem"),
+    path(_ags + "/<int:item>/scores", service_views.scores, name="scores"),
+    path(_ags + "/<int:item>/results", service_views.results, name="results"),
+    path(
+        "nrps/<int:deployment>/<uuid:context>/memberships",
+        service_views.memberships,
+        name="memberships",
+    ),
 ]

@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from lti_platform.services import Tile, launch_tiles
-from roster.models import Enrollment, RosterRole, SchoolClass, User
+from roster.models import Enrollment, EnrollmentStatus, RosterRole, SchoolClass, User
 
 
 @login_required
@@ -23,14 +23,16 @@ def home(request: HttpRequest) -> HttpResponse:
     for tile in tiles:
         by_class[tile.school_class.pk].append(tile)
     enrollments = (
-        Enrollment.objects.filter(user=user)
+        Enrollment.objects.filter(user=user, status=EnrollmentStatus.ACTIVE)
         .select_related("school_class__school")
         .order_by("school_class__title")
     )
     classes: list[tuple[SchoolClass, int, list[Tile]]] = [
         (
             e.school_class,
-            e.school_class.enrollments.filter(role=RosterRole.STUDENT).count(),
+            e.school_class.enrollments.filter(
+                role=RosterRole.STUDENT, status=EnrollmentStatus.ACTIVE
+            ).count(),
             by_class.get(e.school_class.pk, []),
         )
         for e in enrollments

@@ -193,8 +193,17 @@ class User(AbstractUser):
         return self.full_name or self.username
 
 
+class EnrollmentStatus(models.TextChoices):
+    ACTIVE = "active", _("有効")
+    TO_BE_DELETED = "tobedeleted", _("削除予定")
+
+
 class Enrollment(models.Model):
     sourced_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    status = models.CharField(
+        _("状態"), max_length=16, choices=EnrollmentStatus.choices, default=EnrollmentStatus.ACTIVE
+    )
+    date_last_modified = models.DateTimeField(_("最終更新"), auto_now=True, db_index=True)
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="enrollments")
     school_class = models.ForeignKey(
         SchoolClass, on_delete=models.CASCADE, related_name="enrollments"

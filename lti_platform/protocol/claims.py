@@ -72,6 +72,15 @@ class Launch:
     grade: str = ""
     custom: Mapping[str, str] = field(default_factory=dict)
     extra_variables: Mapping[str, str | None] = field(default_factory=dict)
+    ags: AgsEndpoint | None = None
+    nrps_url: str | None = None
+
+
+@dataclass(frozen=True)
+class AgsEndpoint:
+    scopes: Sequence[str]
+    lineitems: str
+    lineitem: str | None = None
 
 
 def membership_role(roles: Sequence[str]) -> str:
@@ -99,6 +108,7 @@ def variables_for(launch: Launch) -> dict[str, str | None]:
         "$Membership.role": membership_role(launch.roles),
         "$ToolPlatformInstance.guid": launch.platform.guid,
         "$Context.grade": launch.grade or None,
+        "$LineItem.resultValue.max": None,
     }
     variables.update(launch.extra_variables)
     return variables
@@ -155,6 +165,19 @@ def resource_link_claims(launch: Launch, *, now: int, lifetime: int) -> dict[str
         },
         c.CLAIM_CUSTOM: custom,
     }
+    if launch.ags is not None:
+        endpoint: dict[str, Any] = {
+            "scope": list(launch.ags.scopes),
+            "lineitems": launch.ags.lineitems,
+        }
+        if launch.ags.lineitem:
+            endpoint["lineitem"] = launch.ags.lineitem
+        claims[c.CLAIM_AGS_ENDPOINT] = endpoint
+    if launch.nrps_url is not None:
+        claims[c.CLAIM_NRPS] = {
+            "context_memberships_url": launch.nrps_url,
+            "service_versions": ["2.0"],
+        }
     if launch.share_name:
         claims.update(
             {"name": p.full_name, "given_name": p.given_name, "family_name": p.family_name}

@@ -54,3 +54,36 @@ class Role(StrEnum):
 GRADE_CODES = frozenset(
     ["P1", "P2", "P3", "P4", "P5", "P6", "J1", "J2", "J3", "H1", "H2", "H3", "E1", "E2", "E3"]
 )
+
+# --- LTI Advantage services -------------------------------------------------------------------
+CLIENT_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+
+_AGS_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/"
+SCOPE_LINEITEM = _AGS_SCOPE + "lineitem"
+SCOPE_LINEITEM_READONLY = _AGS_SCOPE + "lineitem.readonly"
+SCOPE_RESULT_READONLY = _AGS_SCOPE + "result.readonly"
+SCOPE_SCORE = _AGS_SCOPE + "score"
+SCOPE_NRPS = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
+AGS_SCOPES = (SCOPE_LINEITEM, SCOPE_LINEITEM_READONLY, SCOPE_RESULT_READONLY, SCOPE_SCORE)
+
+MEDIA_LINEITEM_CONTAINER = "application/vnd.ims.lis.v2.lineitemcontainer+json"
+MEDIA_LINEITEM = "application/vnd.ims.lis.v2.lineitem+json"
+MEDIA_SCORE = "application/vnd.ims.lis.v1.score+json"
+MEDIA_RESULT_CONTAINER = "application/vnd.ims.lis.v2.resultcontainer+json"
+MEDIA_MEMBERSHIP_CONTAINER = "application/vnd.ims.lti-nrps.v2.membershipcontainer+json"
+
+
+class ActivityProgress(StrEnum):
+    INITIALIZED = "Initialized"
+    STARTED = "Started"
+    IN_PROGRESS = "InProgress"
+    SUBMITTED = "Submitted"
+    COMPLETED = "Completed"
+
+
+class GradingProgress(StrEnum):
+    FULLY_GRADED = "FullyGraded"
+    PENDING = "Pending"
+    PENDING_MANUAL = "PendingManual"
+    FAILED = "Failed"
+    NOT_READY = "NotReady"

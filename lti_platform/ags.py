@@ -1,0 +1,270 @@
+"""Assignment and Grade Services 2.0: line items, scores and results for one tool's contexts.
+
+Access rule (one choke point, ``service_context``): the token's registration must own the
+deployment named in the URL, the deployment must be active and cover the class's school.
+Anything else is "not found", the same for missing and forbidden.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import QuerySet
+
+from roster.models import EnrollmentStatus, SchoolClass, User
+from tools_registry.models import Deployment, Placement, Registration
+
+from .models import LineItem, Score, ScoreEvent
+from .protocol import ags
+
+
+class NotFound(Exception):
+    """The resource does not exist or belongs to someone else."""
+
+
+class StaleScore(Exception):
+    """A score older than the stored one: nothing was written."""
+
+
+@dataclass(frozen=True)
+class ServiceContext:
+    deployment: Deployment
+    school_class: SchoolClass
+
+    @property
+    def base_url(self) -> str:
+        return f"{settings.LTI_ISSUER}/lti/ags/{self.deployment.pk}/{self.school_class.sourced_id}"
+
+    @property
+    def lineitems_url(self) -> str:
+        return self.base_url + "/lineitems"
+
+    def line_item_url(self, item: LineItem) -> str:
+        return f"{self.lineitems_url}/{item.pk}"
+
+
+def service_context(
+    registration: Registration, deployment_pk: int, class_id: str
+) -> ServiceContext:
+    deployment = (
+        Deployment.objects.filter(pk=deployment_pk, registration=registration, is_active=True)
+        .select_related("org", "registration")
+        .first()
+    )
+    school_class = SchoolClass.objects.filter(sourced_id=class_id).select_related("school").first()
+    if deployment is None or school_class is None:
+        raise NotFound("no such context for this tool")
+    school = school_class.school
+    if deployment.org_id not in (school.pk, school.parent_id):
+        raise NotFound("no such context for this tool")
+    return ServiceContext(deployment, school_class)
+
+
+def lineitems_url_for(deployment: Deployment, school_class: SchoolClass) -> str:
+    return ServiceContext(deployment, school_class).lineitems_url
+
+
+# --- line items ------------------------------------------------------------------------------
+
+
+def _line_items(ctx: ServiceContext) -> QuerySet[LineItem]:
+    return LineItem.objects.filter(
+        deployment=ctx.deployment, school_class=ctx.school_class
+    ).select_related("placement")
+
+
+def line_item_json(ctx: ServiceContext, item: LineItem) -> dict[str, Any]:
+    return ags.line_item_json(
+        url=ctx.line_item_url(item),
+        label=item.label,
+        score_maximum=item.score_maximum,
+        resource_id=item.resource_id,
+        tag=item.tag,
+        resource_link_id=str(item.placement.resource_link_id) if item.placement else None,
+        start_date_time=item.start_date_time,
+        end_date_time=item.end_date_time,
+        grades_released=item.grades_released,
+    )
+
+
+def list_line_items(
+    ctx: ServiceContext,
+    *,
+    resource_link_id: str | None,
+    resource_id: str | None,
+    tag: str | None,
+    offset: int,
+    limit: int,
+) -> tuple[list[dict[str, Any]], bool]:
+    items = _line_items(ctx)
+    if resource_link_id is not None:
+        key = _uuid_or_none(resource_link_id)
+        items = items.filter(placement__resource_link_id=key) if key else items.none()
+    if resource_id is not None:
+        items = items.filter(resource_id=resource_id)
+    if tag is not None:
+        items = items.filter(tag=tag)
+    page = list(items[offset : offset + limit + 1])
+    return [line_item_json(ctx, i) for i in page[:limit]], len(page) > limit
+
+
+def _uuid_or_none(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
+
+
+def get_line_item(ctx: ServiceContext, item_pk: int) -> LineItem:
+    item = _line_items(ctx).filter(pk=item_pk).first()
+    if item is None:
+        raise NotFound("no such line item")
+    return item
+
+
+def _placement_for(ctx: ServiceContext, resource_link_id: str) -> Placement | None:
+    if not resource_link_id:
+        return None
+    key = _uuid_or_none(resource_link_id)
+    placement = (
+        Placement.objects.filter(resource_link_id=key, deployment=ctx.deployment).first()
+        if key
+        else None
+    )
+    if placement is None:
+        raise ags.AgsError("resourceLinkId is not a resource link of this tool")
+    return placement
+
+
+def _apply(item: LineItem, data: ags.LineItemData, placement: Placement | None) -> None:
+    item.label = data.label
+    item.score_maximum = data.score_maximum
+    item.resource_id = data.resource_id
+    item.tag = data.tag
+    item.placement = placement
+    item.start_date_time = data.start_date_time
+    item.end_date_time = data.end_date_time
+    item.grades_released = data.grades_released
+
+
+@transaction.atomic
+def create_line_item(ctx: ServiceContext, body: Any) -> dict[str, Any]:
+    data = ags.parse_line_item(body)
+    item = LineItem(deployment=ctx.deployment, school_class=ctx.school_class)
+    _apply(item, data, _placement_for(ctx, data.resource_link_id))
+    item.save()
+    return line_item_json(ctx, item)
+
+
+@transaction.atomic
+def update_line_item(ctx: ServiceContext, item_pk: int, body: Any) -> dict[str, Any]:
+    item = get_line_item(ctx, item_pk)
+    data = ags.parse_line_item(body)
+    if isinstance(body, dict) and body.get("id") not in (None, ctx.line_item_url(item)):
+        raise ags.AgsError("id must not change")
+    _apply(item, data, _placement_for(ctx, data.resource_link_id))
+    item.save()
+    return line_item_json(ctx, item)
+
+
+@transaction.atomic
+def delete_line_item(ctx: ServiceContext, item_pk: int) -> None:
+    get_line_item(ctx, item_pk).delete()
+
+
+# --- scores and results ---------------------------------------------------------------------
+
+# Called after a score is committed (the gradebook's live updates subscribe here).
+score_listeners: list[Callable[[Score], None]] = []
+
+
+def _member(ctx: ServiceContext, user_id: str) -> User:
+    key = _uuid_or_none(user_id)
+    user = (
+        User.objects.filter(
+            eportal_uuid=key,
+            enrollments__school_class=ctx.school_class,
+            enrollments__status=EnrollmentStatus.ACTIVE,
+        ).first()
+        if key
+        else None
+    )
+    if user is None:
+        raise ags.AgsError("userId is not a member of this context")
+    return user
+
+
+def record_score(ctx: ServiceContext, item_pk: int, body: Any) -> Score:
+    """Store a score unless an equal-or-newer one is stored; keep every applied score."""
+    data = ags.parse_score(body)
+    with transaction.atomic():
+        item = get_line_item(ctx, item_pk)
+        user = _member(ctx, data.user_id)
+        current = Score.objects.select_for_update().filter(line_item=item, user=user).first()
+        if current is not None and data.timestamp < current.timestamp:
+            raise StaleScore(
+                "a score with a later timestamp is already stored for this user "
+                f"({ags.format_datetime(current.timestamp)})"
+            )
+        fields = {
+            "score_given": data.score_given,
+            "score_maximum": data.score_maximum,
+            "activity_progress": data.activity_progress,
+            "grading_progress": data.grading_progress,
+            "comment": data.comment,
+            "timestamp": data.timestamp,
+        }
+        if current is None:
+            current = Score.objects.create(line_item=item, user=user, **fields)
+        else:
+            for name, value in fields.items():
+                setattr(current, name, value)
+            current.save()
+        ScoreEvent.objects.create(line_item=item, user=user, **fields)
+        score = current
+        transaction.on_commit(lambda: [listener(score) for listener in score_listeners])
+    return score
+
+
+def list_results(
+    ctx: ServiceContext, item_pk: int, *, user_id: str | None, offset: int, limit: int
+) -> tuple[list[dict[str, Any]], bool]:
+    item = get_line_item(ctx, item_pk)
+    scores = Score.objects.filter(line_item=item).select_related("user").order_by("pk")
+    if user_id is not None:
+        key = _uuid_or_none(user_id)
+        scores = scores.filter(user__eportal_uuid=key) if key else scores.none()
+    page = list(scores[offset : offset + limit + 1])
+    url = ctx.line_item_url(item)
+    results = [
+        ags.result_json(
+            line_item_url=url,
+            user_id=str(s.user.eportal_uuid),
+            score_given=s.score_given,
+            score_maximum=s.score_maximum,
+            line_item_maximum=item.score_maximum,
+            comment=s.comment,
+            timestamp=s.timestamp,
+        )
+        for s in page[:limit]
+    ]
+    return results, len(page) > limit
+
+
+def line_item_for_launch(
+    deployment: Deployment, placement: Placement, school_class: SchoolClass
+) -> str | None:
+    """The line item URL for a resource link launch, when exactly one exists."""
+    ids = list(
+        LineItem.objects.filter(
+            deployment=deployment, school_class=school_class, placement=placement
+        ).values_list("pk", flat=True)[:2]
+    )
+    if len(ids) != 1:
+        return None
+    return f"{lineitems_url_for(deployment, school_class)}/{ids[0]}"

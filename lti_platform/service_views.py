@@ -1,0 +1,299 @@
+"""LTI Advantage HTTP endpoints: the OAuth2 token endpoint, AGS 2.0 and NRPS 2.0.
+
+Views parse, authorize (Bearer token + one access choke point) and call the services in
+``tokens``, ``ags`` and ``nrps``. Every error is a JSON body ``{"error", "error_description"}``
+with a specific status; nothing is written on error.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from collections.abc import Callable
+from http import HTTPStatus
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from . import ags, nrps, tokens
+from .protocol import constants as c
+from .protocol import nrps as nrps_protocol
+from .protocol import oauth
+from .protocol.ags import AgsError
+
+MAX_BODY = 64 * 1024
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 1000
+
+READ_LINEITEMS = (c.SCOPE_LINEITEM, c.SCOPE_LINEITEM_READONLY)
+WRITE_LINEITEMS = (c.SCOPE_LINEITEM,)
+
+
+def _error(status: int, error: str, description: str, **headers: str) -> JsonResponse:
+    response = JsonResponse({"error": error, "error_description": description}, status=status)
+    for name, value in headers.items():
+        response[name.replace("_", "-")] = value
+    return response
+
+
+class ServiceError(Exception):
+    def __init__(self, status: int, error: str, description: str) -> None:
+        super().__init__(description)
+        self.response = _error(status, error, description)
+
+
+def _no_store(response: HttpResponse) -> HttpResponse:
+    response["Cache-Control"] = "no-store"
+    response["Pragma"] = "no-cache"
+    return response
+
+
+@csrf_exempt
+def token(request: HttpRequest) -> HttpResponse:
+    """OAuth 2.0 token endpoint: client_credentials with a private_key_jwt client assertion."""
+    if request.method != "POST":
+        return _no_store(
+            _error(HTTPStatus.METHOD_NOT_ALLOWED, "invalid_request", "use POST", Allow="POST")
+        )
+    if request.content_type != "application/x-www-form-urlencoded":
+        return _no_store(
+            _error(
+                HTTPStatus.BAD_REQUEST,
+                "invalid_request",
+                "the body must be application/x-www-form-urlencoded",
+            )
+        )
+    form = {key: request.POST.get(key, "") for key in request.POST}
+    try:
+        body = tokens.issue_access_token(form=form)
+    except oauth.OAuthError as exc:
+        return _no_store(JsonResponse(oauth.error_body(exc), status=exc.status))
+    return _no_store(JsonResponse(body))
+
+
+# --- shared request handling --------------------------------------------------------------
+
+
+def _accepts(request: HttpRequest, media_type: str) -> bool:
+    accept = request.headers.get("Accept", "")
+    if not accept.strip():
+        return True
+    offered = {part.split(";")[0].strip().lower() for part in accept.split(",")}
+    return bool(offered & {media_type, "application/json", "*/*", "application/*"})
+
+
+def _read_json(request: HttpRequest, media_type: str) -> Any:
+    if request.content_type != media_type:
+        raise ServiceError(
+            HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            f"the body must be {media_type}",
+        )
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if length > MAX_BODY:
+        raise ServiceError(
+            HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+            "request_too_large",
+            f"the body is larger than {MAX_BODY} bytes",
+        )
+    raw = request.read(MAX_BODY + 1)
+    if len(raw) > MAX_BODY:
+        raise ServiceError(
+            HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+            "request_too_large",
+            f"the body is larger than {MAX_BODY} bytes",
+        )
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ServiceError(
+            HTTPStatus.BAD_REQUEST, "invalid_request", "the body is not valid JSON"
+        ) from exc
+
+
+def _int_param(request: HttpRequest, name: str, default: int, *, low: int, high: int) -> int:
+    raw = request.GET.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise ServiceError(
+            HTTPStatus.BAD_REQUEST,
+            "invalid_request",
+            f"{name} must be an integer from {low} to {high}",
+        )
+    return int(raw)
+
+
+def _paging(request: HttpRequest) -> tuple[int, int, int]:
+    limit = _int_param(request, "limit", DEFAULT_LIMIT, low=1, high=MAX_LIMIT)
+    page = _int_param(request, "page", 1, low=1, high=10**6)
+    return (page - 1) * limit, limit, page
+
+
+def _next_link(base: str, request: HttpRequest, page: int, limit: int) -> tuple[str, str]:
+    params: dict[str, str | int] = {
+        k: str(v) for k, v in request.GET.items() if k not in ("page", "limit")
+    }
+    return nrps_protocol.page_url(base, {**params, "limit": limit, "page": page + 1}), "next"
+
+
+Handler = Callable[..., HttpResponse]
+
+
+def service(methods: dict[str, tuple[str, ...]]) -> Callable[[Handler], Handler]:
+    """Check the method, the Bearer token's scopes and the context; call the view."""
+
+    def decorate(view: Handler) -> Handler:
+        @csrf_exempt
+        def wrapper(
+            request: HttpRequest, deployment: int, context: str, **kwargs: Any
+        ) -> HttpResponse:
+            scopes = methods.get(request.method or "")
+            if scopes is None:
+                response = _error(
+                    HTTPStatus.METHOD_NOT_ALLOWED,
+                    "invalid_request",
+                    f"allowed methods: {', '.join(methods)}",
+                )
+                response["Allow"] = ", ".join(methods)
+                return response
+            try:
+                client = tokens.authenticate(
+                    request.headers.get("Authorization", ""), any_of=scopes
+                )
+            except tokens.BearerError as exc:
+                response = _error(exc.status, exc.error, exc.description)
+                response["WWW-Authenticate"] = (
+                    f'Bearer error="{exc.error}", error_description="{exc.description}"'
+                )
+                return response
+            try:
+                ctx = ags.service_context(client.registration, deployment, context)
+                return view(request, ctx, **kwargs)
+            except ags.NotFound as exc:
+                return _error(HTTPStatus.NOT_FOUND, "not_found", str(exc))
+            except AgsError as exc:
+                return _error(HTTPStatus.BAD_REQUEST, "invalid_request", exc.description)
+            except ags.StaleScore as exc:
+                return _error(HTTPStatus.CONFLICT, "stale_score", str(exc))
+            except ServiceError as exc:
+                return exc.response
+
+        return wrapper
+
+    return decorate
+
+
+def _json(body: Any, media_type: str, status: int = HTTPStatus.OK) -> JsonResponse:
+    return JsonResponse(
+        body,
+        status=status,
+        safe=False,
+        content_type=media_type,
+        json_dumps_params={"ensure_ascii": False},
+    )
+
+
+def _require_accept(request: HttpRequest, media_type: str) -> None:
+    if not _accepts(request, media_type):
+        raise ServiceError(
+            HTTPStatus.NOT_ACCEPTABLE, "not_acceptable", f"this resource is {media_type}"
+        )
+
+
+# --- AGS ----------------------------------------------------------------------------------
+
+
+@service({"GET": READ_LINEITEMS, "POST": WRITE_LINEITEMS})
+def lineitems(request: HttpRequest, ctx: ags.ServiceContext) -> HttpResponse:
+    if request.method == "POST":
+        _require_accept(request, c.MEDIA_LINEITEM)
+        item = ags.create_line_item(ctx, _read_json(request, c.MEDIA_LINEITEM))
+        response = _json(item, c.MEDIA_LINEITEM, HTTPStatus.CREATED)
+        response["Location"] = item["id"]
+        return response
+    _require_accept(request, c.MEDIA_LINEITEM_CONTAINER)
+    offset, limit, page = _paging(request)
+    items, more = ags.list_line_items(
+        ctx,
+        resource_link_id=request.GET.get("resource_link_id"),
+        resource_id=request.GET.get("resource_id"),
+        tag=request.GET.get("tag"),
+        offset=offset,
+        limit=limit,
+    )
+    response = _json(items, c.MEDIA_LINEITEM_CONTAINER)
+    if more:
+        response["Link"] = nrps_protocol.link_header(
+            [_next_link(ctx.lineitems_url, request, page, limit)]
+        )
+    return response
+
+
+@service({"GET": READ_LINEITEMS, "PUT": WRITE_LINEITEMS, "DELETE": WRITE_LINEITEMS})
+def lineitem(request: HttpRequest, ctx: ags.ServiceContext, item: int) -> HttpResponse:
+    if request.method == "DELETE":
+        ags.delete_line_item(ctx, item)
+        return HttpResponse(status=HTTPStatus.NO_CONTENT)
+    _require_accept(request, c.MEDIA_LINEITEM)
+    if request.method == "PUT":
+        body = ags.update_line_item(ctx, item, _read_json(request, c.MEDIA_LINEITEM))
+    else:
+        body = ags.line_item_json(ctx, ags.get_line_item(ctx, item))
+    return _json(body, c.MEDIA_LINEITEM)
+
+
+@service({"POST": (c.SCOPE_SCORE,)})
+def scores(request: HttpRequest, ctx: ags.ServiceContext, item: int) -> HttpResponse:
+    ags.record_score(ctx, item, _read_json(request, c.MEDIA_SCORE))
+    return HttpResponse(status=HTTPStatus.NO_CONTENT)
+
+
+@service({"GET": (c.SCOPE_RESULT_READONLY,)})
+def results(request: HttpRequest, ctx: ags.ServiceContext, item: int) -> HttpResponse:
+    _require_accept(request, c.MEDIA_RESULT_CONTAINER)
+    offset, limit, page = _paging(request)
+    body, more = ags.list_results(
+        ctx, item, user_id=request.GET.get("user_id"), offset=offset, limit=limit
+    )
+    response = _json(body, c.MEDIA_RESULT_CONTAINER)
+    if more:
+        base = f"{ctx.lineitems_url}/{item}/results"
+        response["Link"] = nrps_protocol.link_header([_next_link(base, request, page, limit)])
+    return response
+
+
+# --- NRPS ---------------------------------------------------------------------------------
+
+
+@service({"GET": (c.SCOPE_NRPS,)})
+def memberships(request: HttpRequest, ctx: ags.ServiceContext) -> HttpResponse:
+    _require_accept(request, c.MEDIA_MEMBERSHIP_CONTAINER)
+    offset, limit, page = _paging(request)
+    role = None
+    if "role" in request.GET:
+        role = nrps_protocol.role_filter(request.GET["role"])
+        if role is None:
+            return _error(HTTPStatus.BAD_REQUEST, "invalid_request", "role is not a context role")
+    since = None
+    if "since" in request.GET:
+        raw = request.GET["since"]
+        if not raw.isdigit():
+            return _error(HTTPStatus.BAD_REQUEST, "invalid_request", "since must be a Unix time")
+        since = datetime.datetime.fromtimestamp(int(raw), tz=datetime.UTC)
+    body, more = nrps.memberships(
+        ctx, role=role, rlid=request.GET.get("rlid"), since=since, offset=offset, limit=limit
+    )
+    base = nrps.memberships_url(ctx)
+    links = []
+    if more:
+        links.append(_next_link(base, request, page, limit))
+    now = int(datetime.datetime.now(tz=datetime.UTC).timestamp())
+    links.append((nrps_protocol.page_url(base, {"since": now}), "differences"))
+    response = _json(body, c.MEDIA_MEMBERSHIP_CONTAINER)
+    response["Link"] = nrps_protocol.link_header(links)
+    return response

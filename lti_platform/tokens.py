@@ -1,0 +1,115 @@
+"""Service tokens: issue them at the token endpoint, authenticate Bearer requests with them."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.utils import timezone
+
+from tools_registry.models import Registration, Service
+from tools_registry.tool_keys import ToolKeyError, tool_public_key
+
+from . import services
+from .models import AccessToken
+from .protocol import constants as c
+from .protocol import oauth
+
+TOKEN_LIFETIME = 3600
+
+SCOPES_BY_SERVICE: dict[str, tuple[str, ...]] = {
+    Service.AGS: c.AGS_SCOPES,
+    Service.NRPS: (c.SCOPE_NRPS,),
+}
+
+
+def allowed_scopes(registration: Registration) -> tuple[str, ...]:
+    return tuple(
+        scope
+        for service in registration.allowed_services
+        for scope in SCOPES_BY_SERVICE.get(service, ())
+    )
+
+
+def token_url() -> str:
+    return str(settings.LTI_ISSUER) + "/lti/token"
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_access_token(*, form: dict[str, str]) -> dict[str, object]:
+    """Run the client_credentials grant; raise oauth.OAuthError with the RFC 6749 code."""
+    request = oauth.parse_token_request(form)
+    peek = oauth.peek_assertion(request.assertion)
+    registration = (
+        Registration.objects.filter(client_id=peek.client_id, is_active=True).first()
+        if len(peek.client_id) <= 64
+        else None
+    )
+    if registration is None:
+        raise oauth.InvalidClient("client_id is unknown or not active")
+    try:
+        key = tool_public_key(registration, peek.kid)
+    except ToolKeyError as exc:
+        raise oauth.InvalidClient(str(exc)) from exc
+    now = int(services.clock())
+    verified = oauth.verify_assertion(
+        request.assertion, key=key, client_id=registration.client_id, token_url=token_url(), now=now
+    )
+    if not registration.deployments.filter(is_active=True).exists():
+        raise oauth.UnauthorizedClient("the tool has no active deployment")
+    granted = oauth.grant_scopes(request.scopes, allowed_scopes(registration))
+    jti_expiry = datetime.datetime.fromtimestamp(
+        verified.expires_at + oauth.CLOCK_SKEW, tz=datetime.UTC
+    )
+    if not services.consume_once(f"jti:{registration.pk}:{verified.jti}", expires_at=jti_expiry):
+        raise oauth.InvalidClient("client_assertion jti has already been used")
+    token = secrets.token_urlsafe(32)
+    AccessToken.objects.create(
+        token_hash=_hash(token),
+        registration=registration,
+        scopes=list(granted),
+        expires_at=timezone.now() + datetime.timedelta(seconds=TOKEN_LIFETIME),
+    )
+    return oauth.token_response(token, expires_in=TOKEN_LIFETIME, scopes=granted)
+
+
+class BearerError(Exception):
+    """RFC 6750 error: invalid_token (401) or insufficient_scope (403)."""
+
+    def __init__(self, error: str, description: str, status: int) -> None:
+        super().__init__(description)
+        self.error = error
+        self.description = description
+        self.status = status
+
+
+@dataclass(frozen=True)
+class ServiceClient:
+    registration: Registration
+    scopes: frozenset[str]
+
+
+def authenticate(authorization: str, *, any_of: tuple[str, ...]) -> ServiceClient:
+    """Return the tool behind a Bearer token that carries one of ``any_of`` scopes."""
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise BearerError("invalid_token", "a Bearer access token is required", 401)
+    row = (
+        AccessToken.objects.filter(token_hash=_hash(token.strip()))
+        .select_related("registration")
+        .first()
+    )
+    if row is None or row.expires_at <= timezone.now() or not row.registration.is_active:
+        raise BearerError("invalid_token", "the access token is unknown or has expired", 401)
+    scopes = frozenset(row.scopes)
+    if not scopes.intersection(any_of):
+        raise BearerError(
+            "insufficient_scope", f"this request needs one of the scopes {' '.join(any_of)}", 403
+        )
+    return ServiceClient(registration=row.registration, scopes=scopes)
