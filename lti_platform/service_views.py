@@ -135,10 +135,15 @@ def _paging(request: HttpRequest) -> tuple[int, int, int]:
 
 
 def _next_link(base: str, request: HttpRequest, page: int, limit: int) -> tuple[str, str]:
-    params: dict[str, str | int] = {
-        k: str(v) for k, v in request.GET.items() if k not in ("page", "limit")
-    }
-    return nrps_protocol.page_url(base, {**params, "limit": limit, "page": page + 1}), "next"
+    """The rel="next" link. Filter values are fully percent-encoded: pylti1p3 lowercases the
+    whole Link header, and percent-encoding survives that (hex digits are case-insensitive)."""
+    query = "&".join(
+        f"{key}={nrps_protocol.encode_every_byte(str(value))}"
+        for key, value in request.GET.items()
+        if key not in ("page", "limit")
+    )
+    paging = f"limit={limit}&page={page + 1}"
+    return f"{base}?{query + '&' if query else ''}{paging}", "next"
 
 
 Handler = Callable[..., HttpResponse]

@@ -8,7 +8,10 @@ profile="${1:-runtime}"
 need_apt=()
 command -v msgfmt >/dev/null 2>&1 || need_apt+=(gettext)
 if [ "$profile" = dev ]; then
-  [ -x /usr/bin/chromium ] || need_apt+=(chromium fonts-noto-cjk)
+  [ -x /usr/bin/chromium ] || need_apt+=(chromium)
+  # Fonts for the browser tests' screenshots: Japanese text and the tiles' emoji icons.
+  [ -d /usr/share/fonts/opentype/noto ] || need_apt+=(fonts-noto-cjk)
+  [ -f /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ] || need_apt+=(fonts-noto-color-emoji)
 fi
 if [ "${#need_apt[@]}" -gt 0 ]; then
   echo "== installing Debian packages: ${need_apt[*]}"

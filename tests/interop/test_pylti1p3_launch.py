@@ -15,24 +15,12 @@ from typing import Any
 import jwt
 import pytest
 import requests
-from django.core.cache import cache
 
-from demo_tools.setup import register_demo_tools
-from lti_platform.keys import ensure_keys, rotate_keys
+from lti_platform.keys import rotate_keys
 from lti_platform.protocol import constants as c
-from roster.demo import DEMO_PASSWORD, create_demo_roster
+from roster.demo import DEMO_PASSWORD
 from roster.models import Enrollment, User
 from tests.ltiflow import Browser, forms
-
-
-@pytest.fixture
-def platform(live_server: Any, settings: Any, demo_tools_config: Any) -> str:
-    settings.LTI_ISSUER = live_server.url
-    ensure_keys()
-    create_demo_roster()
-    register_demo_tools(live_server.url, live_server.url)
-    cache.clear()
-    return str(live_server.url)
 
 
 def tile_url(browser: Browser, kind: str, class_code: str | None = None) -> str:
