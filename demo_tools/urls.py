@@ -7,4 +7,5 @@ urlpatterns = [
     path("<slug:slug>/login", views.login, name="login"),
     path("<slug:slug>/launch", views.launch, name="launch"),
     path("<slug:slug>/jwks", views.jwks, name="jwks"),
+    path("<slug:slug>/finish", views.finish, name="finish"),
 ]

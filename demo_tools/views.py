@@ -7,6 +7,8 @@ pylti1p3 (signature via the platform's JWKS, nonce, state, deployment, message c
 
 from __future__ import annotations
 
+import datetime
+import logging
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -15,6 +17,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 from pylti1p3.contrib.django import DjangoCacheDataStorage, DjangoMessageLaunch, DjangoOIDCLogin
 from pylti1p3.exception import LtiException, OIDCException
+from pylti1p3.grade import Grade
+from pylti1p3.lineitem import LineItem
 
 from . import config
 
@@ -27,6 +31,8 @@ ROLE_LABELS = {
     "Mentor": "保護者・支援者",
 }
 LTI = "https://purl.imsglobal.org/spec/lti/claim/"
+LEARNER = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
+logger = logging.getLogger("manabi.demo_tools")
 
 
 def _conf(slug: str) -> Any:
@@ -64,6 +70,12 @@ def launch(request: HttpRequest, slug: str) -> HttpResponse:
     roles = [r.rsplit("#", 1)[-1] for r in data.get(LTI + "roles", []) if "membership#" in r]
     context = data.get(LTI + "context", {})
     custom = data.get(LTI + "custom", {})
+    members: list[dict[str, Any]] = []
+    if "Instructor" in roles and message_launch.has_nrps():
+        try:
+            members = [dict(m) for m in message_launch.get_nrps().get_members()]
+        except LtiException as exc:
+            logger.warning("NRPS failed: %s", exc)
     viewer = {
         "tool": TOOL_NAMES[slug],
         "slug": slug,
@@ -78,8 +90,68 @@ def launch(request: HttpRequest, slug: str) -> HttpResponse:
         "platform": data.get(LTI + "tool_platform", {}).get("name", ""),
         "return_url": data.get(LTI + "launch_presentation", {}).get("return_url", ""),
         "launch_id": message_launch.get_launch_id(),
+        "can_score": message_launch.has_ags() and "Learner" in roles,
+        "members": [m for m in members if LEARNER in m.get("roles", [])],
     }
-    return render(request, f"demo_tools/{slug}.html", {"v": viewer})
+    return render(request, f"demo_tools/{slug}.html", {"v": viewer, "questions": CBT_QUESTIONS})
+
+
+CBT_QUESTIONS = [
+    ("q1", "日本の首都はどこですか。", ["東京", "大阪", "京都"], "東京"),
+    ("q2", "1週間は何日ですか。", ["5日", "7日", "10日"], "7日"),
+    ("q3", "水がこおる温度は何度ですか。", ["0度", "50度", "100度"], "0度"),
+]
+ACTIVITIES = {
+    "drill": ("たしざん ドリル", "demo-drill-addition", 5),
+    "cbt": ("CBTテスト（練習）", "demo-cbt-practice-1", len(CBT_QUESTIONS)),
+}
+
+
+@require_http_methods(["POST"])
+def finish(request: HttpRequest, slug: str) -> HttpResponse:
+    """The student finished: send the score to the platform through AGS (pylti1p3)."""
+    if slug not in ACTIVITIES:
+        raise Http404
+    conf = _conf(slug)
+    label, tag, maximum = ACTIVITIES[slug]
+    if slug == "cbt":
+        given = sum(1 for name, _q, _c, answer in CBT_QUESTIONS if request.POST.get(name) == answer)
+    else:
+        raw = request.POST.get("score", "")
+        given = int(raw) if raw.isdigit() and int(raw) <= maximum else 0
+    try:
+        launch = DjangoMessageLaunch.from_cache(request.POST.get("launch_id", ""), request, conf)
+        if not launch.has_ags():
+            raise LtiException("this launch has no AGS endpoint")
+        data: dict[str, Any] = dict(launch.get_launch_data())
+        ags = launch.get_ags()
+        resource_link = data.get(LTI + "resource_link", {}).get("id", "")
+        item = ags.find_or_create_lineitem(
+            LineItem()
+            .set_tag(f"{tag}-{resource_link}")
+            .set_label(label)
+            .set_score_maximum(maximum)
+            .set_resource_id(tag)
+            .set_resource_link_id(resource_link)
+        )
+        timestamp = datetime.datetime.now(tz=datetime.UTC).isoformat(timespec="milliseconds")
+        ags.put_grade(
+            Grade()
+            .set_score_given(given)
+            .set_score_maximum(maximum)
+            .set_activity_progress("Completed")
+            .set_grading_progress("FullyGraded")
+            .set_timestamp(timestamp.replace("+00:00", "Z"))
+            .set_user_id(data["sub"]),
+            item,
+        )
+    except LtiException as exc:
+        return render(request, "demo_tools/error.html", {"error": str(exc)}, status=400)
+    return render(
+        request,
+        "demo_tools/finished.html",
+        {"v": {"tool": TOOL_NAMES[slug]}, "given": given, "maximum": maximum},
+    )
 
 
 def jwks(request: HttpRequest, slug: str) -> JsonResponse:

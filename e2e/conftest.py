@@ -1,7 +1,8 @@
 """Fixtures for the browser tests: the real demo server and a headless Chromium.
 
-The server is the stack ``scripts/demo.sh`` starts (``migrate``, ``seed_demo``, gunicorn with
-``config.settings.base``) in a temporary data directory on a free loopback port. The tests talk
+The server is the stack ``scripts/demo.sh`` starts (``migrate``, ``seed_demo``,
+``scripts/serve.sh`` with ``config.settings.base``) in a temporary data directory on a free
+loopback port. The tests talk
 to it over HTTP only; they never use the Django test database of the rest of the suite.
 
 Playwright's sync API keeps its asyncio loop marked as running on the main thread for as long
@@ -46,7 +47,7 @@ CHROMIUM_ARGS = [
 ]
 # A GIGA-school tablet / Chromebook sized window.
 VIEWPORT: ViewportSize = {"width": 1024, "height": 768}
-STARTUP_TIMEOUT = 30.0  # seconds for gunicorn to answer
+STARTUP_TIMEOUT = 30.0  # seconds for the server to answer
 MANAGE_TIMEOUT = 120.0  # seconds for migrate / seed_demo
 
 _REPORTS = pytest.StashKey[dict[str, pytest.TestReport]]()
@@ -155,7 +156,7 @@ def _wait_until_up(process: subprocess.Popen[bytes], server: DemoServer) -> None
     while True:
         if process.poll() is not None:
             pytest.fail(
-                f"gunicorn exited with {process.returncode}:\n{server.log_tail()}", pytrace=False
+                f"the server exited with {process.returncode}:\n{server.log_tail()}", pytrace=False
             )
         try:
             with opener.open(server.url("/accounts/login/"), timeout=2) as response:
@@ -165,17 +166,17 @@ def _wait_until_up(process: subprocess.Popen[bytes], server: DemoServer) -> None
             pass
         if time.monotonic() > deadline:
             pytest.fail(
-                f"gunicorn did not answer within {STARTUP_TIMEOUT:.0f}s:\n{server.log_tail()}",
+                f"the server did not answer within {STARTUP_TIMEOUT:.0f}s:\n{server.log_tail()}",
                 pytrace=False,
             )
         time.sleep(0.1)
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
-    """Stop gunicorn (the process we started) and, through it, its workers."""
+    """Stop the server we started."""
     if process.poll() is not None:
         return
-    process.send_signal(signal.SIGTERM)  # graceful: the master stops its workers
+    process.send_signal(signal.SIGTERM)  # graceful shutdown
     try:
         process.wait(timeout=15)
     except subprocess.TimeoutExpired:
@@ -185,7 +186,7 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 @pytest.fixture(scope="session")
 def demo_server() -> Iterator[DemoServer]:
-    """migrate + seed_demo + gunicorn in a fresh data directory; yields its base URL."""
+    """migrate + seed_demo + scripts/serve.sh in a fresh data directory; yields its base URL."""
     with tempfile.TemporaryDirectory(prefix="manabi-e2e-") as tmp:
         data_dir = Path(tmp)
         port = _free_port()
@@ -198,15 +199,7 @@ def demo_server() -> Iterator[DemoServer]:
         _manage(["seed_demo"], env, server.log_path)
         with server.log_path.open("ab") as log:
             process = subprocess.Popen(
-                [
-                    str(BIN_DIR / "gunicorn"),
-                    "config.wsgi",
-                    "-c",
-                    "config/gunicorn.conf.py",
-                    # gunicorn's default control socket is one per user ($HOME/.gunicorn/):
-                    # a second server would take over (and then delete) another's socket.
-                    "--no-control-socket",
-                ],
+                ["bash", "scripts/serve.sh"],  # exactly what scripts/demo.sh serves with
                 cwd=REPO_ROOT,
                 env=env,
                 stdin=subprocess.DEVNULL,

@@ -55,6 +55,15 @@ class OneTimeToken(models.Model):
         return self.key
 
 
+ACTIVITY_LABELS = {
+    "Initialized": _("開始前"),
+    "Started": _("開始"),
+    "InProgress": _("取り組み中"),
+    "Submitted": _("提出"),
+    "Completed": _("完了"),
+}
+
+
 class AccessToken(models.Model):
     """An LTI Advantage service token, bound to one registration. Only its hash is stored."""
 
@@ -122,6 +131,10 @@ class ScoreFields(models.Model):
 
     class Meta:
         abstract = True
+
+    @property
+    def activity_label(self) -> str:
+        return str(ACTIVITY_LABELS.get(self.activity_progress, self.activity_progress))
 
 
 class Score(ScoreFields):

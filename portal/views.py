@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections import defaultdict
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
 
 from lti_platform.services import Tile, launch_tiles
 from roster.models import Enrollment, EnrollmentStatus, RosterRole, SchoolClass, User
+
+from . import gradebook
 
 
 @login_required
@@ -38,3 +40,48 @@ def home(request: HttpRequest) -> HttpResponse:
         for e in enrollments
     ]
     return render(request, "portal/staff_home.html", {"classes": classes})
+
+
+def _class_for_staff(request: HttpRequest, class_id: str) -> SchoolClass:
+    school_class = get_object_or_404(
+        SchoolClass.objects.select_related("school"), sourced_id=class_id
+    )
+    user = request.user
+    if not isinstance(user, User) or not gradebook.can_view_class(user, school_class):
+        raise Http404  # the same answer for missing and forbidden
+    return school_class
+
+
+@login_required
+def class_gradebook(request: HttpRequest, class_id: str) -> HttpResponse:
+    school_class = _class_for_staff(request, class_id)
+    items, rows = gradebook.class_gradebook(school_class)
+    return render(
+        request,
+        "portal/gradebook.html",
+        {"school_class": school_class, "items": items, "rows": rows},
+    )
+
+
+@login_required
+def student_history(request: HttpRequest, class_id: str, student_id: str) -> HttpResponse:
+    school_class = _class_for_staff(request, class_id)
+    student = get_object_or_404(
+        User,
+        eportal_uuid=student_id,
+        enrollments__school_class=school_class,
+        enrollments__role=RosterRole.STUDENT,
+    )
+    events = gradebook.student_history(school_class, student)
+    return render(
+        request,
+        "portal/student_history.html",
+        {"school_class": school_class, "student": student, "events": events},
+    )
+
+
+@login_required
+def my_scores(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    assert isinstance(user, User)  # noqa: S101  (login_required)
+    return render(request, "portal/my_scores.html", {"scores": gradebook.my_scores(user)})

@@ -9,5 +9,5 @@ export DJANGO_SETTINGS_MODULE=config.settings.base
 .venv/bin/python manage.py check
 echo
 echo "まなびハブ: http://127.0.0.1:8000/  (Ctrl+C で終了)"
-# WSGI workers serve every HTTP route (see docs/benchmarks.md for why).
-exec .venv/bin/gunicorn config.wsgi -c config/gunicorn.conf.py
+# Embedded mode: one ASGI process for HTTP and websockets (docs/architecture.md).
+exec scripts/serve.sh

@@ -156,6 +156,10 @@ LTI_JWKS_MAX_AGE = 300  # Cache-Control max-age of the JWKS document
 LTI_RETIRED_KEY_GRACE = 7 * 24 * 3600  # retired keys stay published this long
 LTI_KEY_REFRESH_SECONDS = 30  # how often a worker re-reads the key table
 
+# Channels: the embedded mode runs one ASGI process, so the in-memory layer reaches every
+# websocket. Several processes need a shared layer (Redis), see README "Scale-out".
+CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -1,0 +1,51 @@
+"""A teacher watches the class gradebook while a student finishes the drill in another browser."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, expect
+
+from .conftest import VIEWPORT, DemoServer
+from .test_launch_browser import open_tile, sign_in_ok
+
+pytestmark = pytest.mark.e2e
+
+
+def test_teacher_sees_a_drill_score_arrive_without_reloading(
+    browser: Browser, context: BrowserContext, demo_server: DemoServer, artifacts_dir: Path
+) -> None:
+    # The teacher's tablet: the 5年2組 gradebook, connected live.
+    teacher_context = browser.new_context(
+        base_url=demo_server.base_url, locale="ja-JP", timezone_id="Asia/Tokyo", viewport=VIEWPORT
+    )
+    try:
+        teacher = teacher_context.new_page()
+        sign_in_ok(teacher, demo_server, "sakura-t-kato")
+        teacher.get_by_test_id("gradebook-5-2").click()
+        expect(teacher.get_by_test_id("live-status")).to_have_attribute("data-state", "live")
+        teacher.evaluate("window.__sameDocument = 'yes'")
+
+        # The student's tablet: launch the drill and answer all five questions.
+        page = context.new_page()
+        sign_in_ok(page, demo_server, "sakura-5-2-02")
+        student_name = page.get_by_test_id("who").inner_text()
+        drill = open_tile(context, page, "tile-drill", "drill")
+        for _ in range(5):
+            drill.locator('#choices button[data-correct="1"]').click()
+        expect(drill.get_by_test_id("sent-score")).to_have_text("5 / 5 てん")
+        drill.screenshot(path=artifacts_dir / "drill-finished.png")
+
+        # The score appears in the teacher's open page, in the student's row.
+        student_row = teacher.locator("tbody tr", has_text=student_name.replace(" ", "\u3000"))
+        expect(student_row.locator("td .score")).to_contain_text("5/5")
+        expect(student_row.locator("td .progress")).to_have_text("完了")
+        assert teacher.evaluate("window.__sameDocument") == "yes"  # never reloaded
+        teacher.screenshot(path=artifacts_dir / "gradebook-live.png", full_page=True)
+
+        # The student sees their own score too.
+        page.goto("/my/scores")
+        expect(page.get_by_test_id("my-scores")).to_contain_text("5 / 5")
+    finally:
+        teacher_context.close()
