@@ -1,0 +1,165 @@
+"""Gradebook pages and the live websocket: who may see what, and what a score push carries."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+from http import HTTPStatus
+from typing import Any
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.testing import WebsocketCommunicator
+from django.test import Client
+
+from config.asgi import application
+from lti_platform import ags
+from lti_platform.models import LineItem, ScoreEvent
+from roster.models import SchoolClass, User
+from tools_registry.models import Deployment, Placement
+
+
+def make_score(user: User, school_class: SchoolClass, given: float, when: datetime.datetime) -> Any:
+    deployment = Deployment.objects.get(registration__tool__slug="demo-drill")
+    ctx = ags.ServiceContext(deployment, school_class)
+    item = LineItem.objects.filter(school_class=school_class).first() or LineItem.objects.create(
+        deployment=deployment,
+        school_class=school_class,
+        placement=Placement.objects.filter(
+            deployment=deployment, school=school_class.school
+        ).first(),
+        label="たしざん",
+        score_maximum=10,
+    )
+    return ags.record_score(
+        ctx,
+        item.pk,
+        {
+            "userId": str(user.eportal_uuid),
+            "scoreGiven": given,
+            "scoreMaximum": 10,
+            "activityProgress": "Completed",
+            "gradingProgress": "FullyGraded",
+            "timestamp": when.isoformat(),
+        },
+    )
+
+
+@pytest.mark.django_db
+def test_teacher_sees_scores_and_history(
+    demo_school: dict[str, User], signed_in: Callable[[str], Client]
+) -> None:
+    school_class = SchoolClass.objects.get(class_code="5-2")
+    student = demo_school["sakura-5-2-03"]
+    now = datetime.datetime.now(tz=datetime.UTC)
+    make_score(student, school_class, 6, now - datetime.timedelta(minutes=5))
+    make_score(student, school_class, 9, now)
+    client = signed_in("sakura-t-kato")
+    body = client.get(f"/classes/{school_class.sourced_id}/gradebook").content.decode()
+    assert "たしざん" in body and student.full_name in body and "9<small>/10</small>" in body
+    history = client.get(
+        f"/classes/{school_class.sourced_id}/gradebook/students/{student.eportal_uuid}"
+    )
+    assert history.status_code == HTTPStatus.OK
+    text = history.content.decode()
+    assert text.index("9 / 10") < text.index("6 / 10")  # newest first, both kept
+    assert ScoreEvent.objects.filter(user=student).count() == 2
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("username", ["sakura-t-yamada", "sakura-5-2-01", "midori-t-suzuki"])
+def test_others_get_not_found(
+    demo_school: dict[str, User], signed_in: Callable[[str], Client], username: str
+) -> None:
+    school_class = SchoolClass.objects.get(class_code="5-2")
+    student = demo_school["sakura-5-2-01"]
+    client = signed_in(username)
+    assert (
+        client.get(f"/classes/{school_class.sourced_id}/gradebook").status_code
+        == HTTPStatus.NOT_FOUND
+    )
+    history = f"/classes/{school_class.sourced_id}/gradebook/students/{student.eportal_uuid}"
+    assert client.get(history).status_code == HTTPStatus.NOT_FOUND
+
+
+@pytest.mark.django_db
+def test_school_admin_sees_the_gradebook(
+    demo_school: dict[str, User], signed_in: Callable[[str], Client]
+) -> None:
+    school_class = SchoolClass.objects.get(class_code="5-2")
+    response = signed_in("sakura-admin").get(f"/classes/{school_class.sourced_id}/gradebook")
+    assert response.status_code == HTTPStatus.OK
+
+
+@pytest.mark.django_db
+def test_student_sees_only_their_own_scores(
+    demo_school: dict[str, User], signed_in: Callable[[str], Client]
+) -> None:
+    school_class = SchoolClass.objects.get(class_code="5-2")
+    now = datetime.datetime.now(tz=datetime.UTC)
+    make_score(demo_school["sakura-5-2-01"], school_class, 7, now)
+    make_score(demo_school["sakura-5-2-02"], school_class, 3, now)
+    body = signed_in("sakura-5-2-01").get("/my/scores").content.decode()
+    assert "7 / 10" in body and "3 / 10" not in body
+
+
+def _connect(path: str, user: User | None) -> tuple[bool, Any]:
+    async def run() -> tuple[bool, Any]:
+        communicator = WebsocketCommunicator(
+            application, path, headers=[(b"origin", b"http://127.0.0.1")]
+        )
+        if user is not None:
+            communicator.scope["user"] = user
+        connected, code = await communicator.connect()
+        await communicator.disconnect()
+        return connected, code
+
+    return async_to_sync(run)()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_websocket_admits_only_staff_of_the_class(demo_school: dict[str, User]) -> None:
+    school_class = SchoolClass.objects.get(class_code="5-2")
+    path = f"/ws/classes/{school_class.sourced_id}/gradebook"
+    assert _connect(path, demo_school["sakura-t-kato"])[0] is True
+    assert _connect(path, demo_school["sakura-t-yamada"]) == (False, 4403)
+    assert _connect(path, demo_school["sakura-5-2-01"]) == (False, 4403)
+    assert _connect(path, None) == (False, 4403)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_score_is_pushed_to_the_open_gradebook(demo_school: dict[str, User]) -> None:
+    school_class = SchoolClass.objects.get(class_code="5-2")
+    student = demo_school["sakura-5-2-04"]
+
+    async def run() -> Any:
+        from channels.db import database_sync_to_async
+
+        communicator = WebsocketCommunicator(
+            application,
+            f"/ws/classes/{school_class.sourced_id}/gradebook",
+            headers=[(b"origin", b"http://127.0.0.1")],
+        )
+        communicator.scope["user"] = demo_school["sakura-t-kato"]
+        connected, _ = await communicator.connect()
+        assert connected
+        await database_sync_to_async(make_score)(
+            student, school_class, 8, datetime.datetime(2026, 5, 1, 9, 30, tzinfo=datetime.UTC)
+        )
+        message = await communicator.receive_json_from(timeout=5)
+        await communicator.disconnect()
+        return message
+
+    message = async_to_sync(run)()
+    item = LineItem.objects.get(school_class=school_class)
+    assert message == {
+        "type": "score.updated",
+        "line_item": item.pk,
+        "label": "たしざん",
+        "student": student.pk,
+        "score_given": 8.0,
+        "score_maximum": 10.0,
+        "activity_progress": "Completed",
+        "grading_progress": "FullyGraded",
+        "timestamp": "2026-05-01T09:30:00.000Z",
+    }
