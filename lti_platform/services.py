@@ -9,12 +9,13 @@ import datetime
 import hashlib
 import random
 import time
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from roster.models import Enrollment, EnrollmentStatus, RosterRole, SchoolClass, User
@@ -71,20 +72,23 @@ class Tile:
     school_class: SchoolClass
 
 
-def _placements_for_class(school_class: SchoolClass, *, staff: bool) -> list[Placement]:
+def _visible_placements(school_class: SchoolClass, *, staff: bool) -> QuerySet[Placement]:
+    """Placements launchable in a class: placed for its school (or this class), deployed to
+    the school or its board, deployment and registration active, audience matching."""
     district_id = school_class.school.parent_id
     orgs = [school_class.school_id] + ([district_id] if district_id else [])
-    audiences = ["all", "staff" if staff else "students"]
-    return list(
-        Placement.objects.filter(
-            Q(school_class__isnull=True) | Q(school_class=school_class),
-            school_id=school_class.school_id,
-            audience__in=audiences,
-            deployment__is_active=True,
-            deployment__org_id__in=orgs,
-            deployment__registration__is_active=True,
-        ).select_related("deployment__registration__tool")
-    )
+    return Placement.objects.filter(
+        Q(school_class__isnull=True) | Q(school_class=school_class),
+        school_id=school_class.school_id,
+        audience__in=["all", "staff" if staff else "students"],
+        deployment__is_active=True,
+        deployment__org_id__in=orgs,
+        deployment__registration__is_active=True,
+    ).select_related("deployment__registration__tool")
+
+
+def _placements_for_class(school_class: SchoolClass, *, staff: bool) -> list[Placement]:
+    return list(_visible_placements(school_class, staff=staff))
 
 
 def launch_tiles(user: User) -> list[Tile]:
@@ -117,27 +121,61 @@ def launch_tiles(user: User) -> list[Tile]:
     return tiles
 
 
-def _authorize_placement(user: User, placement: Placement, school_class: SchoolClass) -> str:
-    """Return the user's roster role in the class, or raise LaunchNotAllowed."""
-    role = (
+@dataclass(frozen=True)
+class Authorized:
+    placement: Placement
+    school_class: SchoolClass
+    roster_role: str
+
+
+def _membership(user: User, class_id: str) -> Enrollment | None:
+    try:
+        key = uuid.UUID(class_id)
+    except ValueError:
+        return None
+    return (
         Enrollment.objects.filter(
-            user=user, school_class=school_class, status=EnrollmentStatus.ACTIVE
+            user=user, school_class__sourced_id=key, status=EnrollmentStatus.ACTIVE
         )
-        .values_list("role", flat=True)
+        .select_related("school_class__school")
         .first()
     )
-    if role is None:
+
+
+def authorize_placement(
+    user: User,
+    resource_link_id: str,
+    class_id: str,
+    *,
+    registration: Registration | None = None,
+    deployment_id: str | None = None,
+) -> Authorized:
+    """The one access check of a launch: two queries, or LaunchNotAllowed."""
+    enrollment = _membership(user, class_id)
+    if enrollment is None:
         raise LaunchNotAllowed("you are not a member of this class")
-    staff = role != RosterRole.STUDENT
-    allowed = {p.pk for p in _placements_for_class(school_class, staff=staff)}
-    if placement.pk not in allowed:
+    school_class = enrollment.school_class
+    try:
+        link_key = uuid.UUID(resource_link_id)
+    except ValueError as exc:
+        raise LaunchNotAllowed("this tool is not placed for this class") from exc
+    placements = _visible_placements(
+        school_class, staff=enrollment.role != RosterRole.STUDENT
+    ).filter(resource_link_id=link_key)
+    if registration is not None:
+        placements = placements.filter(deployment__registration=registration)
+    if deployment_id is not None:
+        placements = placements.filter(deployment__deployment_id=deployment_id)
+    placement = placements.first()
+    if placement is None:
         raise LaunchNotAllowed("this tool is not placed for this class")
-    return role
+    return Authorized(placement, school_class, enrollment.role)
 
 
-def start_launch(*, acting_user: User, placement: Placement, school_class: SchoolClass) -> str:
+def start_launch(*, acting_user: User, resource_link_id: str, class_id: str) -> str:
     """Return the tool's third-party initiated login URL for this launch (LTI Core §4.1)."""
-    _authorize_placement(acting_user, placement, school_class)
+    allowed = authorize_placement(acting_user, resource_link_id, class_id)
+    placement, school_class = allowed.placement, allowed.school_class
     deployment = placement.deployment
     registration = deployment.registration
     token, _hint = hints.make_message_hint(
@@ -186,13 +224,16 @@ def _platform_info() -> claims.PlatformInfo:
 
 
 def _registration_for(client_id: str) -> Registration | None:
-    if not client_id:
+    if not client_id or len(client_id) > 64:
         return None
-    return (
-        Registration.objects.filter(client_id=client_id, is_active=True)
-        .select_related("tool")
-        .first()
-    )
+    return Registration.objects.filter(client_id=client_id, is_active=True).first()
+
+
+def _uuid_or_none(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
 
 
 def authorize_launch(
@@ -254,24 +295,31 @@ def _resolve_launch(
     if hint.client_id != registration.client_id:
         raise AuthError("invalid_request", "lti_message_hint was issued for another client")
 
-    placement = (
-        Placement.objects.filter(
-            resource_link_id=hint.placement,
-            deployment__registration=registration,
-            deployment__deployment_id=hint.deployment_id,
-        )
-        .select_related("deployment__registration__tool", "deployment__org")
-        .first()
-    )
-    school_class = (
-        SchoolClass.objects.filter(sourced_id=hint.context).select_related("school").first()
-    )
-    if placement is None or school_class is None:
-        raise AuthError("invalid_request", "the launch named by lti_message_hint no longer exists")
     try:
-        roster_role = _authorize_placement(user, placement, school_class)
+        allowed = authorize_placement(
+            user,
+            hint.placement,
+            hint.context,
+            registration=registration,
+            deployment_id=hint.deployment_id,
+        )
     except LaunchNotAllowed as exc:
+        link_key = _uuid_or_none(hint.placement)
+        if (
+            link_key is None
+            or not Placement.objects.filter(
+                resource_link_id=link_key, deployment__registration=registration
+            ).exists()
+        ):
+            raise AuthError(
+                "invalid_request", "the launch named by lti_message_hint no longer exists"
+            ) from exc
         raise AuthError("access_denied", exc.description) from exc
+    placement, school_class, roster_role = (
+        allowed.placement,
+        allowed.school_class,
+        allowed.roster_role,
+    )
     expires = datetime.datetime.fromtimestamp(hint.expires_at, tz=datetime.UTC)
     try:
         first_use = consume_once("hint:" + hint.jti, expires_at=expires)

@@ -7,15 +7,14 @@ from http import HTTPStatus
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
-from roster.models import SchoolClass, User
-from tools_registry.models import Placement
+from roster.models import User
 
 from . import services
 from .errors import PlatformError
@@ -39,17 +38,10 @@ def jwks(request: HttpRequest) -> JsonResponse:
 @never_cache
 def launch(request: HttpRequest, resource_link_id: str, class_id: str) -> HttpResponse:
     """Start a launch: send the browser to the tool's third-party initiated login URL."""
-    placement = get_object_or_404(
-        Placement.objects.select_related("deployment__registration"),
-        resource_link_id=resource_link_id,
-    )
-    school_class = get_object_or_404(
-        SchoolClass.objects.select_related("school"), sourced_id=class_id
-    )
     assert isinstance(request.user, User)  # noqa: S101  (login_required)
     try:
         url = services.start_launch(
-            acting_user=request.user, placement=placement, school_class=school_class
+            acting_user=request.user, resource_link_id=str(resource_link_id), class_id=str(class_id)
         )
     except PlatformError as exc:
         return _error_page(request, exc.description, exc.status)
