@@ -136,7 +136,12 @@ def _placement_for(ctx: ServiceContext, resource_link_id: str) -> Placement | No
         if key
         else None
     )
-    if placement is None:
+    school_class = ctx.school_class
+    if (
+        placement is None
+        or placement.school_id != school_class.school_id
+        or placement.school_class_id not in (None, school_class.pk)
+    ):
         raise ags.AgsError("resourceLinkId is not a resource link of this tool")
     return placement
 

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
@@ -64,7 +65,12 @@ def token(request: HttpRequest) -> HttpResponse:
                 "the body must be application/x-www-form-urlencoded",
             )
         )
-    form = {key: request.POST.get(key, "") for key in request.POST}
+    try:
+        form = {key: request.POST.get(key, "") for key in request.POST}
+    except (RequestDataTooBig, TooManyFieldsSent):
+        return _no_store(
+            _error(HTTPStatus.BAD_REQUEST, "invalid_request", "the form body is too large")
+        )
     try:
         body = tokens.issue_access_token(form=form)
     except oauth.OAuthError as exc:
@@ -109,23 +115,32 @@ def _read_json(request: HttpRequest, media_type: str) -> Any:
         )
     try:
         return json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: arrays nested too deeply
         raise ServiceError(
             HTTPStatus.BAD_REQUEST, "invalid_request", "the body is not valid JSON"
         ) from exc
+
+
+def _digits(raw: str) -> int | None:
+    """A short run of ASCII digits as an int, else None (``"²".isdigit()`` is true, and
+    ``int()`` refuses more than 4300 digits)."""
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 20:
+        return None
+    return int(raw)
 
 
 def _int_param(request: HttpRequest, name: str, default: int, *, low: int, high: int) -> int:
     raw = request.GET.get(name)
     if raw is None:
         return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    value = _digits(raw)
+    if value is None or not low <= value <= high:
         raise ServiceError(
             HTTPStatus.BAD_REQUEST,
             "invalid_request",
             f"{name} must be an integer from {low} to {high}",
         )
-    return int(raw)
+    return value
 
 
 def _paging(request: HttpRequest) -> tuple[int, int, int]:
@@ -172,8 +187,11 @@ def service(methods: dict[str, tuple[str, ...]]) -> Callable[[Handler], Handler]
                 )
             except tokens.BearerError as exc:
                 response = _error(exc.status, exc.error, exc.description)
+                # RFC 6750 §3.1: no error attributes when no credentials were sent.
                 response["WWW-Authenticate"] = (
-                    f'Bearer error="{exc.error}", error_description="{exc.description}"'
+                    "Bearer"
+                    if exc.anonymous
+                    else f'Bearer error="{exc.error}", error_description="{exc.description}"'
                 )
                 return response
             try:
@@ -286,10 +304,13 @@ def memberships(request: HttpRequest, ctx: ags.ServiceContext) -> HttpResponse:
             return _error(HTTPStatus.BAD_REQUEST, "invalid_request", "role is not a context role")
     since = None
     if "since" in request.GET:
-        raw = request.GET["since"]
-        if not raw.isdigit():
+        seconds = _digits(request.GET["since"])
+        try:
+            if seconds is None:
+                raise ValueError
+            since = datetime.datetime.fromtimestamp(seconds, tz=datetime.UTC)
+        except (ValueError, OverflowError, OSError):
             return _error(HTTPStatus.BAD_REQUEST, "invalid_request", "since must be a Unix time")
-        since = datetime.datetime.fromtimestamp(int(raw), tz=datetime.UTC)
     body, more = nrps.memberships(
         ctx, role=role, rlid=request.GET.get("rlid"), since=since, offset=offset, limit=limit
     )

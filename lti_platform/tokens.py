@@ -67,7 +67,9 @@ def issue_access_token(*, form: dict[str, str]) -> dict[str, object]:
     jti_expiry = datetime.datetime.fromtimestamp(
         verified.expires_at + oauth.CLOCK_SKEW, tz=datetime.UTC
     )
-    if not services.consume_once(f"jti:{registration.pk}:{verified.jti}", expires_at=jti_expiry):
+    # The jti may be 255 characters; the one-time store's key holds 128: store its hash.
+    jti_key = f"jti:{registration.pk}:{_hash(verified.jti)}"
+    if not services.consume_once(jti_key, expires_at=jti_expiry):
         raise oauth.InvalidClient("client_assertion jti has already been used")
     token = secrets.token_urlsafe(32)
     AccessToken.objects.create(
@@ -82,11 +84,14 @@ def issue_access_token(*, form: dict[str, str]) -> dict[str, object]:
 class BearerError(Exception):
     """RFC 6750 error: invalid_token (401) or insufficient_scope (403)."""
 
-    def __init__(self, error: str, description: str, status: int) -> None:
+    def __init__(
+        self, error: str, description: str, status: int, *, anonymous: bool = False
+    ) -> None:
         super().__init__(description)
         self.error = error
         self.description = description
         self.status = status
+        self.anonymous = anonymous  # no Bearer credentials were sent at all
 
 
 @dataclass(frozen=True)
@@ -99,7 +104,7 @@ def authenticate(authorization: str, *, any_of: tuple[str, ...]) -> ServiceClien
     """Return the tool behind a Bearer token that carries one of ``any_of`` scopes."""
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise BearerError("invalid_token", "a Bearer access token is required", 401)
+        raise BearerError("invalid_token", "a Bearer access token is required", 401, anonymous=True)
     row = (
         AccessToken.objects.filter(token_hash=_hash(token.strip()))
         .select_related("registration")

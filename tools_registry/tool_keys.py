@@ -50,9 +50,7 @@ def _fetch_jwks(url: str) -> list[dict[str, Any]]:
 
 
 def _pick(keys: list[dict[str, Any]], kid: str | None) -> dict[str, Any] | None:
-    usable = [
-        k for k in keys if k.get("alg", "RS256") == "RS256" and k.get("use", "sig") == "sig"
-    ]
+    usable = [k for k in keys if k.get("alg", "RS256") == "RS256" and k.get("use", "sig") == "sig"]
     if kid is None:
         return usable[0] if len(usable) == 1 else None
     return next((k for k in usable if k.get("kid") == kid), None)

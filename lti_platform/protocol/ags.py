@@ -51,9 +51,15 @@ def _number(body: Mapping[str, Any], name: str) -> float | None:
     value = body.get(name)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, int | float):
         raise AgsError(f"{name} must be a number")
-    return float(value)
+    try:
+        number = float(value)  # a JSON integer may be too large for a float
+    except OverflowError:
+        number = math.inf
+    if not math.isfinite(number):
+        raise AgsError(f"{name} must be a number")
+    return number
 
 
 def parse_datetime(value: Any, name: str) -> datetime.datetime:
@@ -66,7 +72,10 @@ def parse_datetime(value: Any, name: str) -> datetime.datetime:
         raise AgsError(f"{name} is not an ISO 8601 date-time: {value!r}") from exc
     if parsed.tzinfo is None:
         raise AgsError(f"{name} must include a time zone offset")
-    return parsed
+    try:
+        return parsed.astimezone(datetime.UTC)  # 0001-01-01T00:00+09:00 is before year 1
+    except OverflowError as exc:
+        raise AgsError(f"{name} is out of range") from exc
 
 
 def _optional_datetime(body: Mapping[str, Any], name: str) -> datetime.datetime | None:
@@ -75,8 +84,8 @@ def _optional_datetime(body: Mapping[str, Any], name: str) -> datetime.datetime 
 
 def format_datetime(value: datetime.datetime) -> str:
     """RFC 3339 UTC with milliseconds, e.g. 2026-04-10T09:30:00.123Z."""
-    utc = value.astimezone(datetime.UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    utc = value.astimezone(datetime.UTC)  # isoformat, unlike strftime, pads years to 4 digits
+    return utc.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ RFC 7523 §2.2 and §3, RFC 6749 §4.4 and §5.2).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -116,10 +117,13 @@ def verify_assertion(
             audience=token_url,
             issuer=client_id,
             leeway=CLOCK_SKEW,
-            options={"require": ["iss", "sub", "aud", "exp", "iat", "jti"], "verify_iat": False},
+            # exp and iat are checked below against ``now`` (the platform clock), with types.
+            options={
+                "require": ["iss", "sub", "aud", "exp", "iat", "jti"],
+                "verify_exp": False,
+                "verify_iat": False,
+            },
         )
-    except jwt.ExpiredSignatureError as exc:
-        raise InvalidClient("client_assertion has expired") from exc
     except jwt.InvalidAudienceError as exc:
         raise InvalidClient(f"client_assertion aud must contain {token_url}") from exc
     except jwt.MissingRequiredClaimError as exc:
@@ -131,7 +135,13 @@ def verify_assertion(
     if claims["sub"] != client_id:
         raise InvalidClient("client_assertion sub must equal iss (the client_id)")
     iat, exp = claims["iat"], claims["exp"]
-    if not isinstance(iat, int | float) or iat > now + CLOCK_SKEW:
+    if not _is_time(exp):
+        raise InvalidClient("client_assertion exp must be a number")
+    if not _is_time(iat):
+        raise InvalidClient("client_assertion iat must be a number")
+    if exp < now - CLOCK_SKEW:
+        raise InvalidClient("client_assertion has expired")
+    if iat > now + CLOCK_SKEW:
         raise InvalidClient("client_assertion iat is in the future")
     if exp - iat > MAX_ASSERTION_LIFETIME:
         raise InvalidClient("client_assertion lifetime is longer than one hour")
@@ -139,6 +149,13 @@ def verify_assertion(
     if not isinstance(jti, str) or not jti or len(jti) > 255:
         raise InvalidClient("client_assertion jti must be a non-empty string")
     return VerifiedAssertion(client_id=client_id, jti=jti, expires_at=int(exp))
+
+
+def _is_time(value: Any) -> bool:
+    """A NumericDate: a finite JSON number (not a string, a boolean, NaN or Infinity)."""
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, int) or (isinstance(value, float) and math.isfinite(value))
 
 
 def grant_scopes(requested: Sequence[str], allowed: Sequence[str]) -> tuple[str, ...]:
