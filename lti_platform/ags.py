@@ -265,11 +265,9 @@ def line_item_for_launch(
     deployment: Deployment, placement: Placement, school_class: SchoolClass
 ) -> str | None:
     """The line item URL for a resource link launch, when exactly one exists."""
-    ids = list(
-        LineItem.objects.filter(
-            deployment=deployment, school_class=school_class, placement=placement
-        ).values_list("pk", flat=True)[:2]
-    )
-    if len(ids) != 1:
+    from .config_cache import config_cache
+
+    item = config_cache.launch_line_item(deployment.pk, placement.pk, school_class.pk)
+    if item is None:
         return None
-    return f"{lineitems_url_for(deployment, school_class)}/{ids[0]}"
+    return f"{lineitems_url_for(deployment, school_class)}/{item}"

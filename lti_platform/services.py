@@ -21,6 +21,7 @@ from django.utils import timezone
 from roster.models import Enrollment, EnrollmentStatus, RosterRole, SchoolClass, User
 from tools_registry.models import Deployment, Placement, PrivacyLevel, Registration, Service
 
+from .config_cache import config_cache
 from .errors import LaunchNotAllowed
 from .keys import key_ring
 from .models import OneTimeToken
@@ -85,6 +86,19 @@ def _visible_placements(school_class: SchoolClass, *, staff: bool) -> QuerySet[P
         deployment__org_id__in=orgs,
         deployment__registration__is_active=True,
     ).select_related("deployment__registration__tool")
+
+
+def is_visible(placement: Placement, school_class: SchoolClass, *, staff: bool) -> bool:
+    """The same rule as ``_visible_placements``, for one (cached) placement."""
+    deployment = placement.deployment
+    return (
+        placement.school_id == school_class.school_id
+        and placement.school_class_id in (None, school_class.pk)
+        and placement.audience in ("all", "staff" if staff else "students")
+        and deployment.is_active
+        and deployment.org_id in (school_class.school_id, school_class.school.parent_id)
+        and deployment.registration.is_active
+    )
 
 
 def _placements_for_class(school_class: SchoolClass, *, staff: bool) -> list[Placement]:
@@ -159,15 +173,13 @@ def authorize_placement(
         link_key = uuid.UUID(resource_link_id)
     except ValueError as exc:
         raise LaunchNotAllowed("this tool is not placed for this class") from exc
-    placements = _visible_placements(
-        school_class, staff=enrollment.role != RosterRole.STUDENT
-    ).filter(resource_link_id=link_key)
-    if registration is not None:
-        placements = placements.filter(deployment__registration=registration)
-    if deployment_id is not None:
-        placements = placements.filter(deployment__deployment_id=deployment_id)
-    placement = placements.first()
-    if placement is None:
+    placement = config_cache.placement(link_key)
+    if (
+        placement is None
+        or not is_visible(placement, school_class, staff=enrollment.role != RosterRole.STUDENT)
+        or (registration is not None and placement.deployment.registration_id != registration.pk)
+        or (deployment_id is not None and placement.deployment.deployment_id != deployment_id)
+    ):
         raise LaunchNotAllowed("this tool is not placed for this class")
     return Authorized(placement, school_class, enrollment.role)
 
@@ -226,7 +238,7 @@ def _platform_info() -> claims.PlatformInfo:
 def _registration_for(client_id: str) -> Registration | None:
     if not client_id or len(client_id) > 64:
         return None
-    return Registration.objects.filter(client_id=client_id, is_active=True).first()
+    return config_cache.registration(client_id)
 
 
 def _uuid_or_none(value: str) -> uuid.UUID | None:

@@ -158,6 +158,9 @@ LTI_MESSAGE_HINT_LIFETIME = 300
 LTI_JWKS_MAX_AGE = 300  # Cache-Control max-age of the JWKS document
 LTI_RETIRED_KEY_GRACE = 7 * 24 * 3600  # retired keys stay published this long
 LTI_KEY_REFRESH_SECONDS = 30  # how often a worker re-reads the key table
+# Registrations, placements and launch line items are cached per worker process this long
+# (changes made in the same process clear it at once). 0 turns the cache off.
+LTI_CONFIG_CACHE_SECONDS = float(os.environ.get("MANABI_CONFIG_CACHE_SECONDS", "10"))
 
 # Channels: the embedded mode runs one ASGI process, so the in-memory layer reaches every
 # websocket. Several processes need a shared layer (Redis), see README "Scale-out".
