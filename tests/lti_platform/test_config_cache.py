@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -16,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def cached(settings: Any, demo_school: dict[str, User]) -> dict[str, User]:
+def cached(settings: Any, demo_school: dict[str, User]) -> Iterator[dict[str, User]]:
     settings.LTI_CONFIG_CACHE_SECONDS = 60
     config_cache.clear()
     yield demo_school
