@@ -1,4 +1,4 @@
-"""Per-process cache of launch configuration: registrations, placements, launch line items.
+"""Per-process cache of launch configuration: registrations, placements, classes, line items.
 
 Launches read the same few rows thousands of times a minute (a class of 35 launching at 8:30),
 so each worker keeps them for ``LTI_CONFIG_CACHE_SECONDS`` — as the key ring keeps keys. Any
@@ -17,6 +17,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models.signals import post_delete, post_save
 
+from roster.models import Org, SchoolClass
 from tools_registry.models import Deployment, Placement, Registration, Tool
 
 from .models import LineItem
@@ -69,6 +70,17 @@ class ConfigCache:
         result: Placement | None = self._get(("placement", resource_link_id), load)
         return result
 
+    def school_class(self, sourced_id: uuid.UUID) -> SchoolClass | None:
+        """A class with its school (the school's board is ``school.parent_id``)."""
+
+        def load() -> SchoolClass | None:
+            return (
+                SchoolClass.objects.filter(sourced_id=sourced_id).select_related("school").first()
+            )
+
+        result: SchoolClass | None = self._get(("class", sourced_id), load)
+        return result
+
     def launch_line_item(self, deployment_id: int, placement_id: int, class_id: int) -> int | None:
         """The id of the only line item of a resource link in a class, if exactly one."""
 
@@ -86,7 +98,7 @@ class ConfigCache:
 
 config_cache = ConfigCache()
 
-for _model in (Registration, Deployment, Placement, Tool, LineItem):
+for _model in (Registration, Deployment, Placement, Tool, LineItem, SchoolClass, Org):
     post_save.connect(
         config_cache.clear, sender=_model, dispatch_uid=f"config_cache_{_model.__name__}"
     )

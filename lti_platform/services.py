@@ -142,18 +142,23 @@ class Authorized:
     roster_role: str
 
 
-def _membership(user: User, class_id: str) -> Enrollment | None:
+def _membership(user: User, class_id: str) -> tuple[SchoolClass, str] | None:
+    """The class and the user's active roster role in it (the enrollment is never cached)."""
     try:
         key = uuid.UUID(class_id)
     except ValueError:
         return None
-    return (
+    school_class = config_cache.school_class(key)
+    if school_class is None:
+        return None
+    role = (
         Enrollment.objects.filter(
-            user=user, school_class__sourced_id=key, status=EnrollmentStatus.ACTIVE
+            user_id=user.pk, school_class_id=school_class.pk, status=EnrollmentStatus.ACTIVE
         )
-        .select_related("school_class__school")
+        .values_list("role", flat=True)
         .first()
     )
+    return None if role is None else (school_class, role)
 
 
 def authorize_placement(
@@ -165,10 +170,10 @@ def authorize_placement(
     deployment_id: str | None = None,
 ) -> Authorized:
     """The one access check of a launch: two queries, or LaunchNotAllowed."""
-    enrollment = _membership(user, class_id)
-    if enrollment is None:
+    membership = _membership(user, class_id)
+    if membership is None:
         raise LaunchNotAllowed("you are not a member of this class")
-    school_class = enrollment.school_class
+    school_class, roster_role = membership
     try:
         link_key = uuid.UUID(resource_link_id)
     except ValueError as exc:
@@ -176,12 +181,12 @@ def authorize_placement(
     placement = config_cache.placement(link_key)
     if (
         placement is None
-        or not is_visible(placement, school_class, staff=enrollment.role != RosterRole.STUDENT)
+        or not is_visible(placement, school_class, staff=roster_role != RosterRole.STUDENT)
         or (registration is not None and placement.deployment.registration_id != registration.pk)
         or (deployment_id is not None and placement.deployment.deployment_id != deployment_id)
     ):
         raise LaunchNotAllowed("this tool is not placed for this class")
-    return Authorized(placement, school_class, enrollment.role)
+    return Authorized(placement, school_class, roster_role)
 
 
 def start_launch(*, acting_user: User, resource_link_id: str, class_id: str) -> str:
