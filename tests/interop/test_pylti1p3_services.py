@@ -230,3 +230,48 @@ def test_paging_links_survive_pylti1p3_lowercasing(platform: str) -> None:
     endpoint["lineitems"] += "?limit=1&resource_id=Unit-A"
     paged = AssignmentsGradesService(connector(platform), endpoint)
     assert [i["label"] for i in paged.get_lineitems()] == ["Quiz 0", "Quiz 1", "Quiz 2"]
+
+
+def test_assertion_with_a_kid_the_tool_never_published_is_refused(platform: str) -> None:
+    """Unknown kid: one refetch of the tool's JWKS, then invalid_client; no token is issued."""
+    import time
+    import uuid
+
+    import jwt
+
+    from lti_platform.models import AccessToken
+    from lti_platform.protocol.jose import generate_private_key
+
+    conf = config.tool_conf("drill")
+    assert conf is not None
+    client_id = conf.find_registration(platform).get_client_id()
+    now = int(time.time())
+    assertion = jwt.encode(
+        {
+            "iss": client_id,
+            "sub": client_id,
+            "aud": platform + "/lti/token",
+            "iat": now,
+            "exp": now + 60,
+            "jti": str(uuid.uuid4()),
+        },
+        generate_private_key(),
+        algorithm="RS256",
+        headers={"kid": "never-published"},
+    )
+    response = requests.post(
+        platform + "/lti/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_assertion_type": c.CLIENT_ASSERTION_TYPE,
+            "client_assertion": assertion,
+            "scope": c.SCOPE_SCORE,
+        },
+        timeout=10,
+    )
+    assert response.status_code == 400
+    assert response.json() == {
+        "error": "invalid_client",
+        "error_description": "no key with kid 'never-published' in the tool's JWKS",
+    }
+    assert not AccessToken.objects.exists()
