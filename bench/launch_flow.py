@@ -55,7 +55,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -141,10 +141,16 @@ def uvicorn_available() -> bool:
 
 
 @dataclass
-class Install:
+class Installation:
+    """A throw-away data directory and the environment its server and commands run with."""
+
     data_dir: Path
     port: int
     env: dict[str, str]
+
+
+@dataclass
+class Install(Installation):
     students: list[tuple[bytes, bytes]]  # (Cookie header value, launch path)
     redirect_uris: dict[bytes, bytes]  # client_id → URL-encoded registered redirect_uri
     key_pem: bytes
@@ -421,7 +427,7 @@ class Server:
 
 
 @contextlib.contextmanager
-def running_server(install: Install, topology: Topology) -> Iterator[Server]:
+def running_server(install: Installation, topology: Topology) -> Iterator[Server]:
     port = free_port(install.port)  # the issuer URL need not match the port we serve on
     cmd, extra = server_command(topology, port)
     env = {**install.env, **extra, **dict(topology.env)}
@@ -487,6 +493,14 @@ class Connection:
     async def get(self, path: bytes, cookie: bytes) -> tuple[int, bytes, bytes]:
         """Return (status, Location, body)."""
         head = b"GET " + path + b" HTTP/1.1\r\n" + self.host + b"Cookie: " + cookie + b"\r\n\r\n"
+        return await self.request(head)
+
+    async def request(self, head: bytes) -> tuple[int, bytes, bytes]:
+        """Send one complete raw request (``head`` includes any body); return as ``get``.
+
+        A request on a reused keep-alive connection that the server had closed is sent once
+        more on a new connection.
+        """
         for attempt in (0, 1):
             reused = self.writer is not None
             if self.writer is None:
@@ -707,13 +721,21 @@ def measure(
     offset: int,
     per_launch: bool,
 ) -> LoadResult:
-    pid = server.proc.pid
+    return with_cpu_accounting(
+        server.proc.pid,
+        lambda: asyncio.run(
+            load(install, server.port, concurrency, seconds, max_launches, offset, per_launch)
+        ),
+    )
+
+
+def with_cpu_accounting(pid: int, run: Callable[[], LoadResult]) -> LoadResult:
+    """Call ``run`` (a load in this process); add the CPU of the server tree ``pid``, of this
+    process and of everything else on the machine meanwhile to its result."""
     cpu0 = tree_cpu_seconds(pid)
     busy0 = machine_busy_seconds()
     times0 = os.times()
-    result = asyncio.run(
-        load(install, server.port, concurrency, seconds, max_launches, offset, per_launch)
-    )
+    result = run()
     times1 = os.times()
     busy1 = machine_busy_seconds()
     result.server_cpu_s = tree_cpu_seconds(pid) - cpu0
