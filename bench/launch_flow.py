@@ -378,7 +378,10 @@ def wait_for_quiet(max_wait: float, threshold: float = 0.15) -> float:
     return time.monotonic() - started
 
 
-def server_command(topology: Topology, port: int) -> tuple[list[str], dict[str, str]]:
+def server_command(
+    topology: Topology, port: int, app: str = "config.wsgi"
+) -> tuple[list[str], dict[str, str]]:
+    """The command and extra environment of a server; ``app`` is gunicorn's WSGI app spec."""
     if topology.server == "uvicorn":
         cmd = [
             sys.executable,
@@ -397,7 +400,7 @@ def server_command(topology: Topology, port: int) -> tuple[list[str], dict[str, 
             "warning",
         ]
         return cmd, {}
-    cmd = [sys.executable, "-m", "gunicorn", "config.wsgi", "-c", "config/gunicorn.conf.py"]
+    cmd = [sys.executable, "-m", "gunicorn", app, "-c", "config/gunicorn.conf.py"]
     if topology.workers == 0:
         return cmd, {"MANABI_BIND": f"{HOST}:{port}"}
     return cmd, {
@@ -427,11 +430,13 @@ class Server:
 
 
 @contextlib.contextmanager
-def running_server(install: Installation, topology: Topology) -> Iterator[Server]:
+def running_server(
+    install: Installation, topology: Topology, app: str = "config.wsgi", log_name: str = ""
+) -> Iterator[Server]:
     port = free_port(install.port)  # the issuer URL need not match the port we serve on
-    cmd, extra = server_command(topology, port)
+    cmd, extra = server_command(topology, port, app)
     env = {**install.env, **extra, **dict(topology.env)}
-    log_path = install.data_dir / f"server-{topology.name}.log"
+    log_path = install.data_dir / f"server-{log_name or topology.name}.log"
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
             cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
@@ -536,7 +541,9 @@ class Connection:
                 keep_alive = False
             elif name == b"transfer-encoding" and b"chunked" in value.lower():
                 chunked = True
-        if chunked:
+        if status in (204, 304) or 100 <= status < 200:  # no body (RFC 9112 §6.3)
+            body = b""
+        elif chunked:
             body = await self._chunked()
         elif length >= 0:
             body = await self.reader.readexactly(length)
