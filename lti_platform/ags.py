@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from roster.models import EnrollmentStatus, SchoolClass, User
 from tools_registry.models import Deployment, Placement, Registration
@@ -51,16 +52,20 @@ class ServiceContext:
 def service_context(
     registration: Registration, deployment_pk: int, class_id: str
 ) -> ServiceContext:
-    deployment = (
-        Deployment.objects.filter(pk=deployment_pk, registration=registration, is_active=True)
-        .select_related("org", "registration")
-        .first()
-    )
-    school_class = SchoolClass.objects.filter(sourced_id=class_id).select_related("school").first()
-    if deployment is None or school_class is None:
-        raise NotFound("no such context for this tool")
-    school = school_class.school
-    if deployment.org_id not in (school.pk, school.parent_id):
+    """The one access choke point of AGS and NRPS (configuration rows from the per-process
+    cache; the registration comes from the caller's token)."""
+    from .config_cache import config_cache
+
+    deployment = config_cache.deployment(deployment_pk)
+    class_key = _uuid_or_none(class_id)
+    school_class = config_cache.school_class(class_key) if class_key else None
+    if (
+        deployment is None
+        or school_class is None
+        or deployment.registration_id != registration.pk
+        or not deployment.is_active
+        or deployment.org_id not in (school_class.school_id, school_class.school.parent_id)
+    ):
         raise NotFound("no such context for this tool")
     return ServiceContext(deployment, school_class)
 
@@ -113,7 +118,9 @@ def list_line_items(
     return [line_item_json(ctx, i) for i in page[:limit]], len(page) > limit
 
 
-def _uuid_or_none(value: str) -> uuid.UUID | None:
+def _uuid_or_none(value: str | uuid.UUID) -> uuid.UUID | None:
+    if isinstance(value, uuid.UUID):
+        return value
     try:
         return uuid.UUID(value)
     except ValueError:
@@ -188,51 +195,65 @@ def delete_line_item(ctx: ServiceContext, item_pk: int) -> None:
 score_listeners: list[Callable[[Score], None]] = []
 
 
-def _member(ctx: ServiceContext, user_id: str) -> User:
+def _member_pk(ctx: ServiceContext, user_id: str) -> int:
     key = _uuid_or_none(user_id)
-    user = (
+    pk = (
         User.objects.filter(
             eportal_uuid=key,
             enrollments__school_class=ctx.school_class,
             enrollments__status=EnrollmentStatus.ACTIVE,
-        ).first()
+        )
+        .values_list("pk", flat=True)
+        .first()
         if key
         else None
     )
-    if user is None:
+    if pk is None:
         raise ags.AgsError("userId is not a member of this context")
-    return user
+    return pk
 
 
 def record_score(ctx: ServiceContext, item_pk: int, body: Any) -> Score:
-    """Store a score unless an equal-or-newer one is stored; keep every applied score."""
+    """Store a score unless a newer one is stored; keep every applied score.
+
+    The reads happen before the write transaction so that SQLite's write lock is held only
+    for the conditional UPDATE (or INSERT) and the history row.
+    """
     data = ags.parse_score(body)
-    with transaction.atomic():
-        item = get_line_item(ctx, item_pk)
-        user = _member(ctx, data.user_id)
-        current = Score.objects.select_for_update().filter(line_item=item, user=user).first()
-        if current is not None and data.timestamp < current.timestamp:
-            raise StaleScore(
-                "a score with a later timestamp is already stored for this user "
-                f"({ags.format_datetime(current.timestamp)})"
-            )
-        fields = {
-            "score_given": data.score_given,
-            "score_maximum": data.score_maximum,
-            "activity_progress": data.activity_progress,
-            "grading_progress": data.grading_progress,
-            "comment": data.comment,
-            "timestamp": data.timestamp,
-        }
-        if current is None:
-            current = Score.objects.create(line_item=item, user=user, **fields)
-        else:
-            for name, value in fields.items():
-                setattr(current, name, value)
-            current.save()
-        ScoreEvent.objects.create(line_item=item, user=user, **fields)
-        score = current
-        transaction.on_commit(lambda: [listener(score) for listener in score_listeners])
+    item = get_line_item(ctx, item_pk)
+    user_pk = _member_pk(ctx, data.user_id)
+    fields: dict[str, Any] = {
+        "score_given": data.score_given,
+        "score_maximum": data.score_maximum,
+        "activity_progress": data.activity_progress,
+        "grading_progress": data.grading_progress,
+        "comment": data.comment,
+        "timestamp": data.timestamp,
+    }
+    try:
+        with transaction.atomic():
+            updated = Score.objects.filter(
+                line_item_id=item.pk, user_id=user_pk, timestamp__lte=data.timestamp
+            ).update(**fields, updated_at=timezone.now())
+            if not updated:
+                stored = (
+                    Score.objects.filter(line_item_id=item.pk, user_id=user_pk)
+                    .values_list("timestamp", flat=True)
+                    .first()
+                )
+                if stored is not None:
+                    raise StaleScore(
+                        "a score with a later timestamp is already stored for this user "
+                        f"({ags.format_datetime(stored)})"
+                    )
+                Score.objects.create(line_item_id=item.pk, user_id=user_pk, **fields)
+            ScoreEvent.objects.create(line_item_id=item.pk, user_id=user_pk, **fields)
+            score = Score(line_item=item, user_id=user_pk, **fields)
+            transaction.on_commit(lambda: [listener(score) for listener in score_listeners])
+    except IntegrityError as exc:  # the line item was deleted, or a racing first score won
+        if not LineItem.objects.filter(pk=item.pk).exists():
+            raise NotFound("no such line item") from exc
+        raise StaleScore("another score for this user was stored at the same moment") from exc
     return score
 
 

@@ -70,6 +70,24 @@ class ConfigCache:
         result: Placement | None = self._get(("placement", resource_link_id), load)
         return result
 
+    def registration_by_pk(self, pk: int) -> Registration | None:
+        """The active registration with this primary key."""
+
+        def load() -> Registration | None:
+            return Registration.objects.filter(pk=pk, is_active=True).first()
+
+        result: Registration | None = self._get(("registration_pk", pk), load)
+        return result
+
+    def deployment(self, pk: int) -> Deployment | None:
+        """A deployment (active or not) with its org."""
+
+        def load() -> Deployment | None:
+            return Deployment.objects.filter(pk=pk).select_related("org").first()
+
+        result: Deployment | None = self._get(("deployment", pk), load)
+        return result
+
     def school_class(self, sourced_id: uuid.UUID) -> SchoolClass | None:
         """A class with its school (the school's board is ``school.parent_id``)."""
 

@@ -14,6 +14,7 @@ from tools_registry.models import Registration, Service
 from tools_registry.tool_keys import ToolKeyError, tool_public_key
 
 from . import services
+from .config_cache import config_cache
 from .models import AccessToken
 from .protocol import constants as c
 from .protocol import oauth
@@ -107,14 +108,15 @@ def authenticate(authorization: str, *, any_of: tuple[str, ...]) -> ServiceClien
         raise BearerError("invalid_token", "a Bearer access token is required", 401, anonymous=True)
     row = (
         AccessToken.objects.filter(token_hash=_hash(token.strip()))
-        .select_related("registration")
+        .values_list("registration_id", "scopes", "expires_at")
         .first()
     )
-    if row is None or row.expires_at <= timezone.now() or not row.registration.is_active:
+    registration = config_cache.registration_by_pk(row[0]) if row is not None else None
+    if row is None or row[2] <= timezone.now() or registration is None:
         raise BearerError("invalid_token", "the access token is unknown or has expired", 401)
-    scopes = frozenset(row.scopes)
+    scopes = frozenset(row[1])
     if not scopes.intersection(any_of):
         raise BearerError(
             "insufficient_scope", f"this request needs one of the scopes {' '.join(any_of)}", 403
         )
-    return ServiceClient(registration=row.registration, scopes=scopes)
+    return ServiceClient(registration=registration, scopes=scopes)

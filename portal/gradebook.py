@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.db.models import Q
 
 from lti_platform.models import LineItem, Score, ScoreEvent
@@ -104,9 +104,16 @@ def publish_score(score: Score) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
+    groups = (class_group(score.line_item.school_class_id), user_group(score.user_id))
+    if isinstance(layer, InMemoryChannelLayer) and not any(layer.groups.get(g) for g in groups):
+        return  # nobody listens in this process (e.g. a WSGI worker): skip the thread hop
     event = score_event(score)
+
+    async def send() -> None:
+        for group in groups:
+            await layer.group_send(group, event)
+
     try:
-        async_to_sync(layer.group_send)(class_group(score.line_item.school_class_id), event)
-        async_to_sync(layer.group_send)(user_group(score.user_id), event)
+        async_to_sync(send)()
     except Exception:  # the score is committed; a notification failure must not undo the reply
         logger.exception("could not publish score %s to live gradebooks", score.pk)
