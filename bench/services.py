@@ -695,7 +695,9 @@ def record_score_reads_first(ctx: Any, item_pk: int, body: Any) -> Any:
 
     data = ags_protocol.parse_score(body)
     item = ags.get_line_item(ctx, item_pk)
-    user = ags._member(ctx, data.user_id)
+    from roster.models import User
+
+    user = User.objects.get(pk=ags._member_pk(ctx, data.user_id))
     fields = {
         "score_given": data.score_given,
         "score_maximum": data.score_maximum,
@@ -980,7 +982,9 @@ def profile(data: Path, count: int) -> None:
     ctx = ags.service_context(registration, setup.deployment, setup.score_class)
     item = ags.get_line_item(ctx, item_pk)
     user_id = setup.user_ids[0]
-    user = ags._member(ctx, user_id)
+    from roster.models import User
+
+    user = User.objects.get(pk=ags._member_pk(ctx, user_id))
     body = feed.body(0)
     score = Score.objects.filter(line_item=item, user=user).first()
     assert score is not None
@@ -1057,7 +1061,7 @@ def profile(data: Path, count: int) -> None:
             lambda: ags.service_context(registration, setup.deployment, setup.score_class),
         ),
         (line_item_label, lambda: ags.get_line_item(ctx, item_pk)),
-        (member_label, lambda: ags._member(ctx, user_id)),
+        (member_label, lambda: ags._member_pk(ctx, user_id)),
         (
             "json.loads + protocol.ags.parse_score",
             lambda: ags_protocol.parse_score(json.loads(body)),
