@@ -22,6 +22,7 @@ from tools_registry.models import Deployment, Placement, Registration
 
 from .models import LineItem, Score, ScoreEvent
 from .protocol import ags
+from .writelock import serialized_writes
 
 
 class NotFound(Exception):
@@ -127,8 +128,13 @@ def _uuid_or_none(value: str | uuid.UUID) -> uuid.UUID | None:
         return None
 
 
-def get_line_item(ctx: ServiceContext, item_pk: int) -> LineItem:
-    item = _line_items(ctx).filter(pk=item_pk).first()
+def get_line_item(ctx: ServiceContext, item_pk: int, *, cached: bool = False) -> LineItem:
+    if cached:  # the score path: the row is only read (a concurrent delete is handled there)
+        from .config_cache import config_cache
+
+        item = config_cache.line_item(ctx.deployment.pk, ctx.school_class.pk, item_pk)
+    else:
+        item = _line_items(ctx).filter(pk=item_pk).first()
     if item is None:
         raise NotFound("no such line item")
     return item
@@ -220,7 +226,7 @@ def record_score(ctx: ServiceContext, item_pk: int, body: Any) -> Score:
     for the conditional UPDATE (or INSERT) and the history row.
     """
     data = ags.parse_score(body)
-    item = get_line_item(ctx, item_pk)
+    item = get_line_item(ctx, item_pk, cached=True)
     user_pk = _member_pk(ctx, data.user_id)
     fields: dict[str, Any] = {
         "score_given": data.score_given,
@@ -231,7 +237,7 @@ def record_score(ctx: ServiceContext, item_pk: int, body: Any) -> Score:
         "timestamp": data.timestamp,
     }
     try:
-        with transaction.atomic():
+        with serialized_writes(), transaction.atomic():
             updated = Score.objects.filter(
                 line_item_id=item.pk, user_id=user_pk, timestamp__lte=data.timestamp
             ).update(**fields, updated_at=timezone.now())

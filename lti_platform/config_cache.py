@@ -99,6 +99,17 @@ class ConfigCache:
         result: SchoolClass | None = self._get(("class", sourced_id), load)
         return result
 
+    def line_item(self, deployment_id: int, class_id: int, item_id: int) -> LineItem | None:
+        """A line item of one deployment in one class."""
+
+        def load() -> LineItem | None:
+            return LineItem.objects.filter(
+                pk=item_id, deployment_id=deployment_id, school_class_id=class_id
+            ).first()
+
+        result: LineItem | None = self._get(("item", deployment_id, class_id, item_id), load)
+        return result
+
     def launch_line_item(self, deployment_id: int, placement_id: int, class_id: int) -> int | None:
         """The id of the only line item of a resource link in a class, if exactly one."""
 

@@ -28,6 +28,7 @@ from .models import OneTimeToken
 from .protocol import claims, hints, oidc
 from .protocol.constants import AGS_SCOPES, Role
 from .protocol.errors import AuthError, InvalidHintError, UntrustedRedirectError
+from .writelock import serialized_writes
 
 PRODUCT_VERSION = "0.1.0"
 
@@ -42,7 +43,7 @@ def _secret(purpose: str) -> bytes:
 def consume_once(key: str, *, expires_at: datetime.datetime) -> bool:
     """Record ``key`` as used; return False if it was used before (atomic across processes)."""
     try:
-        with transaction.atomic():
+        with serialized_writes(), transaction.atomic():
             OneTimeToken.objects.create(key=key, expires_at=expires_at)
     except IntegrityError:
         return False
