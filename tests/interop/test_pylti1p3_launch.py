@@ -61,7 +61,7 @@ def claims_aud(token: str) -> str:
 
 
 def text_of(page: requests.Response, testid: str) -> str:
-    match = re.search(rf'data-testid="{testid}">([^<]*)<', page.text)
+    match = re.search(rf'data-testid="{testid}"[^>]*>([^<]*)<', page.text)
     assert match, f"{testid} not shown by the tool: {page.text[:2000]}"
     return match.group(1)
 
@@ -236,3 +236,36 @@ def test_message_hint_is_single_use_under_concurrent_requests(platform: str) -> 
     with ThreadPoolExecutor(max_workers=8) as pool:
         outcomes = sorted(pool.map(attempt, range(8)))
     assert outcomes == ["id_token"] + ["lti_message_hint has already been used"] * 7
+
+
+def test_demo_cbt_posts_its_score_through_ags(platform: str) -> None:
+    """The CBT tool (pylti1p3) creates its line item and posts the student's score."""
+    from lti_platform.models import LineItem, Score
+
+    browser = Browser(platform)
+    browser.sign_in("midori-1-a-01", DEMO_PASSWORD)
+    _claims, page = launch(browser, "cbt")
+    [form] = [f for f in forms(page.text) if f.action.endswith("/finish")]
+    answers = {"q1": "東京", "q2": "7日", "q3": "50度"}  # two of three right
+    finished = browser.session.post(
+        browser.url(form.action),
+        data={**form.fields, **answers},
+        headers={"Referer": page.url},
+        timeout=30,
+    )
+    assert finished.status_code == HTTPStatus.OK, finished.text
+    assert text_of(finished, "sent-score") == "2 / 3 てん"
+    score = Score.objects.select_related("line_item", "user").get()
+    assert (score.user.username, score.score_given, score.score_maximum) == ("midori-1-a-01", 2, 3)
+    assert score.line_item.label == "CBTテスト（練習）"
+    assert LineItem.objects.count() == 1
+
+
+def test_demo_drill_shows_the_class_list_to_the_teacher_through_nrps(platform: str) -> None:
+    browser = Browser(platform)
+    browser.sign_in("sakura-t-kato", DEMO_PASSWORD)
+    _claims, page = launch(browser, "drill", "5-2")
+    assert page.status_code == HTTPStatus.OK
+    assert text_of(page, "member-count") == "6人"
+    for student in User.objects.filter(home_class__class_code="5-2"):
+        assert student.full_name in page.text
