@@ -5,6 +5,7 @@ cd "$(dirname "$0")/.."
 scripts/bootstrap.sh runtime
 export DJANGO_SETTINGS_MODULE=config.settings.base
 .venv/bin/python manage.py migrate -v 0
+.venv/bin/python manage.py collectstatic --noinput -v 0
 .venv/bin/python manage.py seed_demo
 .venv/bin/python manage.py check
 echo
