@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import IntegrityError, OperationalError, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -40,11 +40,17 @@ def _secret(purpose: str) -> bytes:
     return hashlib.sha256(f"manabi-hub:{purpose}:{settings.SECRET_KEY}".encode()).digest()
 
 
+_CONSUME_SQL = f'INSERT INTO {OneTimeToken._meta.db_table} ("key", "expires_at") VALUES (%s, %s)'  # noqa: S608
+
+
 def consume_once(key: str, *, expires_at: datetime.datetime) -> bool:
     """Record ``key`` as used; return False if it was used before (atomic across processes)."""
     try:
-        with serialized_writes(), transaction.atomic():
-            OneTimeToken.objects.create(key=key, expires_at=expires_at)
+        with serialized_writes(), transaction.atomic(), connection.cursor() as cursor:
+            # Hand-written for the same reason as _ROLE_SQL; the primary key makes it single-use.
+            cursor.execute(
+                _CONSUME_SQL, [key, connection.ops.adapt_datetimefield_value(expires_at)]
+            )
     except IntegrityError:
         return False
     if random.random() < 1 / 256:  # noqa: S311  (housekeeping, not security)
@@ -143,6 +149,12 @@ class Authorized:
     roster_role: str
 
 
+_ROLE_SQL = (
+    f"SELECT role FROM {Enrollment._meta.db_table} "  # noqa: S608  (no user input in the text)
+    "WHERE user_id = %s AND school_class_id = %s AND status = %s LIMIT 1"
+)
+
+
 def _membership(user: User, class_id: str) -> tuple[SchoolClass, str] | None:
     """The class and the user's active roster role in it (the enrollment is never cached)."""
     try:
@@ -152,14 +164,12 @@ def _membership(user: User, class_id: str) -> tuple[SchoolClass, str] | None:
     school_class = config_cache.school_class(key)
     if school_class is None:
         return None
-    role = (
-        Enrollment.objects.filter(
-            user_id=user.pk, school_class_id=school_class.pk, status=EnrollmentStatus.ACTIVE
-        )
-        .values_list("role", flat=True)
-        .first()
-    )
-    return None if role is None else (school_class, role)
+    # Hand-written on the hot path of every launch: the ORM spends ~0.4 ms building this
+    # query, SQLite ~0.02 ms running it (docs/benchmarks.md).
+    with connection.cursor() as cursor:
+        cursor.execute(_ROLE_SQL, [user.pk, school_class.pk, EnrollmentStatus.ACTIVE.value])
+        row = cursor.fetchone()
+    return None if row is None else (school_class, str(row[0]))
 
 
 def authorize_placement(

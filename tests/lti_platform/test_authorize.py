@@ -361,3 +361,13 @@ def test_no_signing_key_is_reported_not_crashed(student_login: Any) -> None:
     key_ring.invalidate()
     [error] = check_signing_key()
     assert error.id == "lti_platform.E001"
+
+
+def test_one_time_rows_are_stored_like_the_orm_stores_them() -> None:
+    expires = datetime.datetime(2026, 5, 1, 9, 30, tzinfo=datetime.UTC)
+    assert services.consume_once("k-format", expires_at=expires) is True
+    assert OneTimeToken.objects.get(key="k-format").expires_at == expires
+    assert (
+        OneTimeToken.objects.filter(expires_at__lt=expires + datetime.timedelta(seconds=1)).count()
+        == 1
+    )
