@@ -140,21 +140,27 @@ def get_line_item(ctx: ServiceContext, item_pk: int, *, cached: bool = False) ->
     return item
 
 
-def _placement_for(ctx: ServiceContext, resource_link_id: str) -> Placement | None:
-    if not resource_link_id:
-        return None
+def placement_in_context(ctx: ServiceContext, resource_link_id: str) -> Placement | None:
+    """The tool's resource link placed for this class (or its whole school), else None."""
     key = _uuid_or_none(resource_link_id)
-    placement = (
-        Placement.objects.filter(resource_link_id=key, deployment=ctx.deployment).first()
-        if key
-        else None
-    )
+    if key is None:
+        return None
+    placement = Placement.objects.filter(resource_link_id=key, deployment=ctx.deployment).first()
     school_class = ctx.school_class
     if (
         placement is None
         or placement.school_id != school_class.school_id
         or placement.school_class_id not in (None, school_class.pk)
     ):
+        return None
+    return placement
+
+
+def _placement_for(ctx: ServiceContext, resource_link_id: str) -> Placement | None:
+    if not resource_link_id:
+        return None
+    placement = placement_in_context(ctx, resource_link_id)
+    if placement is None:
         raise ags.AgsError("resourceLinkId is not a resource link of this tool")
     return placement
 

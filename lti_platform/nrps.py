@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import uuid
 from typing import Any
 
 from django.conf import settings
@@ -11,10 +10,10 @@ from django.conf import settings
 from roster.models import Enrollment, EnrollmentStatus, RosterRole
 from tools_registry.models import Placement, PrivacyLevel
 
-from .ags import ServiceContext
+from .ags import ServiceContext, placement_in_context
 from .protocol import ags as ags_protocol
+from .protocol import claims
 from .protocol import constants as c
-from .protocol.substitution import substitute
 from .services import CONTEXT_ROLE
 
 STATUS = {EnrollmentStatus.ACTIVE: "Active", EnrollmentStatus.TO_BE_DELETED: "Deleted"}
@@ -26,19 +25,8 @@ def memberships_url(ctx: ServiceContext) -> str:
 
 
 def _placement(ctx: ServiceContext, rlid: str) -> Placement:
-    try:
-        key = uuid.UUID(rlid)
-    except ValueError:
-        key = None
-    placement = (
-        Placement.objects.filter(resource_link_id=key, deployment=ctx.deployment).first()
-        if key
-        else None
-    )
-    if placement is None or (
-        placement.school_class_id not in (None, ctx.school_class.pk)
-        or placement.school_id != ctx.school_class.school_id
-    ):
+    placement = placement_in_context(ctx, rlid)
+    if placement is None:
         raise ags_protocol.AgsError("rlid is not a resource link of this context")
     return placement
 
@@ -67,6 +55,12 @@ def memberships(
     share_name = privacy in (PrivacyLevel.NAME, PrivacyLevel.NAME_EMAIL)
     share_email = privacy == PrivacyLevel.NAME_EMAIL
     school_class = ctx.school_class
+    context = claims.Context(
+        id=str(school_class.sourced_id),
+        label=school_class.class_code or school_class.title,
+        title=school_class.title,
+        sourced_id=str(school_class.sourced_id),
+    )
     members = []
     for enrollment in page[:limit]:
         user = enrollment.user
@@ -93,25 +87,29 @@ def memberships(
         if placement is not None:
             registration = ctx.deployment.registration
             custom = {**registration.custom_parameters, **placement.custom_parameters}
-            variables: dict[str, str | None] = {
-                "$User.id": str(user.eportal_uuid),
-                "$User.username": user.username,
-                "$Person.sourcedId": str(user.sourced_id),
-                "$Person.name.full": user.full_name if share_name else None,
-                "$Person.name.given": user.first_name if share_name else None,
-                "$Person.name.family": user.last_name if share_name else None,
-                "$Context.id": str(school_class.sourced_id),
-                "$Context.title": school_class.title,
-                "$Context.label": school_class.class_code or school_class.title,
-                "$CourseSection.sourcedId": str(school_class.sourced_id),
-                "$ResourceLink.id": str(placement.resource_link_id),
-                "$ResourceLink.title": placement.title,
-                "$Membership.role": context_role,
-                "$ToolPlatformInstance.guid": settings.LTI_PLATFORM_GUID,
-            }
             grade = user.grade or school_class.grade
-            message_custom = {"grade": grade} if grade else {}
-            message_custom.update(substitute(custom, variables))
+            variables = claims.custom_variables(
+                person=claims.Person(
+                    sub=str(user.eportal_uuid),
+                    username=user.username,
+                    sourced_id=str(user.sourced_id),
+                    given_name=user.first_name,
+                    family_name=user.last_name,
+                    email=user.email,
+                ),
+                context=context,
+                resource_link=claims.ResourceLink(
+                    id=str(placement.resource_link_id),
+                    title=placement.title,
+                    description=placement.description,
+                ),
+                roles=[context_role],
+                platform_guid=settings.LTI_PLATFORM_GUID,
+                share_name=share_name,
+                share_email=share_email,
+                grade=grade,
+            )
+            message_custom = claims.custom_claim(custom, variables, grade)
             member["message"] = [
                 {
                     c.CLAIM_MESSAGE_TYPE: c.MessageType.RESOURCE_LINK.value,

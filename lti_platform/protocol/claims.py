@@ -88,28 +88,60 @@ def membership_role(roles: Sequence[str]) -> str:
     return ",".join(r for r in roles if "/membership#" in r)
 
 
-def variables_for(launch: Launch) -> dict[str, str | None]:
-    p, ctx = launch.person, launch.context
-    variables: dict[str, str | None] = {
-        "$User.id": p.sub,
-        "$User.username": p.username,
-        "$Person.sourcedId": p.sourced_id,
-        "$Person.name.full": p.full_name if launch.share_name else None,
-        "$Person.name.given": p.given_name if launch.share_name else None,
-        "$Person.name.family": p.family_name if launch.share_name else None,
-        "$Person.email.primary": p.email if launch.share_email and p.email else None,
-        "$Context.id": ctx.id,
-        "$Context.title": ctx.title,
-        "$Context.label": ctx.label,
-        "$CourseSection.sourcedId": ctx.sourced_id,
-        "$ResourceLink.id": launch.resource_link.id,
-        "$ResourceLink.title": launch.resource_link.title,
-        "$ResourceLink.description": launch.resource_link.description,
-        "$Membership.role": membership_role(launch.roles),
-        "$ToolPlatformInstance.guid": launch.platform.guid,
-        "$Context.grade": launch.grade or None,
+def custom_variables(
+    *,
+    person: Person,
+    context: Context,
+    resource_link: ResourceLink,
+    roles: Sequence[str],
+    platform_guid: str,
+    share_name: bool,
+    share_email: bool,
+    grade: str,
+) -> dict[str, str | None]:
+    """The substitution variables (LTI Core Appendix C) of one person in one resource link."""
+    return {
+        "$User.id": person.sub,
+        "$User.username": person.username,
+        "$Person.sourcedId": person.sourced_id,
+        "$Person.name.full": person.full_name if share_name else None,
+        "$Person.name.given": person.given_name if share_name else None,
+        "$Person.name.family": person.family_name if share_name else None,
+        "$Person.email.primary": person.email if share_email and person.email else None,
+        "$Context.id": context.id,
+        "$Context.title": context.title,
+        "$Context.label": context.label,
+        "$CourseSection.sourcedId": context.sourced_id,
+        "$ResourceLink.id": resource_link.id,
+        "$ResourceLink.title": resource_link.title,
+        "$ResourceLink.description": resource_link.description,
+        "$Membership.role": membership_role(roles),
+        "$ToolPlatformInstance.guid": platform_guid,
+        "$Context.grade": grade or None,
         "$LineItem.resultValue.max": None,
     }
+
+
+def custom_claim(
+    custom: Mapping[str, str], variables: Mapping[str, str | None], grade: str
+) -> dict[str, str]:
+    """The custom claim: ``grade`` (a Japanese grade code) first, then substituted parameters."""
+    result: dict[str, str] = {"grade": grade} if grade else {}
+    result.update(substitute(custom, variables))
+    return result
+
+
+def variables_for(launch: Launch) -> dict[str, str | None]:
+    variables = custom_variables(
+        person=launch.person,
+        context=launch.context,
+        resource_link=launch.resource_link,
+        roles=launch.roles,
+        platform_guid=launch.platform.guid,
+        share_name=launch.share_name,
+        share_email=launch.share_email,
+        grade=launch.grade,
+    )
     variables.update(launch.extra_variables)
     return variables
 
@@ -117,10 +149,7 @@ def variables_for(launch: Launch) -> dict[str, str | None]:
 def resource_link_claims(launch: Launch, *, now: int, lifetime: int) -> dict[str, Any]:
     """Return the id_token payload of an LtiResourceLinkRequest."""
     p = launch.person
-    custom: dict[str, str] = {}
-    if launch.grade:
-        custom["grade"] = launch.grade
-    custom.update(substitute(launch.custom, variables_for(launch)))
+    custom = custom_claim(launch.custom, variables_for(launch), launch.grade)
 
     claims: dict[str, Any] = {
         "iss": launch.platform.issuer,
