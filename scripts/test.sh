@@ -9,6 +9,8 @@ echo "== ruff"
 .venv/bin/ruff format --check .
 echo "== mypy"
 .venv/bin/mypy .
+echo "== import contracts"
+.venv/bin/lint-imports --no-logo
 echo "== migrations are up to date"
 .venv/bin/python manage.py makemigrations --check --dry-run -v 1
 echo "== pytest"
