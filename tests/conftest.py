@@ -11,6 +11,12 @@ from demo_tools.setup import register_demo_tools
 from lti_platform.keys import ensure_keys, key_ring
 from roster.demo import DEMO_PASSWORD, create_demo_roster
 from roster.models import User
+from tests.factories import (  # noqa: F401  (fixtures that return factories)
+    placement_factory,
+    school_class_factory,
+    student_factory,
+    teacher_factory,
+)
 
 
 @pytest.fixture(autouse=True)

@@ -1,14 +1,134 @@
+"""The home screens: a student's large tiles, a teacher's classes with their tools."""
+
 from __future__ import annotations
 
-from collections.abc import Callable
+from dataclasses import dataclass
+from html.parser import HTMLParser
 from http import HTTPStatus
 
 import pytest
 from django.test import Client
 
-from roster.models import User
+from roster.models import SchoolClass, User
+from tests.factories import PlacementFactory, SchoolClassFactory, StudentFactory, TeacherFactory
+from tools_registry.models import Placement, ToolKind
 
 pytestmark = pytest.mark.django_db
+
+
+@dataclass(frozen=True)
+class School:
+    """A board with an elementary school (1年1組, 5年2組) and a junior high school (1年A組).
+
+    Placed: a drill and a textbook for the whole elementary school, a CBT test for 5年2組 only,
+    a CBT test for the junior high's 1年A組.
+    """
+
+    class_1_1: SchoolClass
+    class_5_2: SchoolClass
+    student_1_1: User
+    student_5_2: User
+    teacher_5_2: User
+    drill: Placement
+    textbook: Placement
+    cbt_5_2: Placement
+
+
+@pytest.fixture
+def school(
+    school_class_factory: type[SchoolClassFactory],
+    student_factory: type[StudentFactory],
+    teacher_factory: type[TeacherFactory],
+    placement_factory: type[PlacementFactory],
+) -> School:
+    class_5_2 = school_class_factory.create(
+        title="5年2組", class_code="5-2", grades=["P5"], school__name="さくら小学校"
+    )
+    sakura = class_5_2.school
+    class_1_1 = school_class_factory.create(
+        title="1年1組", class_code="1-1", grades=["P1"], school=sakura
+    )
+    class_1_a = school_class_factory.create(
+        title="1年A組", class_code="1-A", grades=["J1"], school__parent=sakura.parent
+    )
+    students_5_2 = [student_factory.create(home_class=class_5_2) for _ in range(2)]
+    student_1_1 = student_factory.create(home_class=class_1_1)
+    teacher_5_2 = teacher_factory.create(org=sakura, teaches=[class_5_2], last_name="加藤")
+    teacher_factory.create(org=sakura, teaches=[class_1_1])
+
+    def whole_school(kind: ToolKind, title: str) -> Placement:
+        return placement_factory.create(
+            school=sakura, school_class=None, deployment__registration__tool__kind=kind, title=title
+        )
+
+    drill = whole_school(ToolKind.DRILL, "まなびドリル")
+    textbook = whole_school(ToolKind.TEXTBOOK, "デジタル教科書")
+    cbt_5_2 = placement_factory.create(
+        school_class=class_5_2,
+        deployment__registration__tool__kind=ToolKind.CBT,
+        title="CBTテスト（5年2組）",
+    )
+    placement_factory.create(
+        school_class=class_1_a,
+        deployment=cbt_5_2.deployment,  # the same board-wide deployment
+        title="CBTテスト（1年A組）",
+    )
+    return School(
+        class_1_1, class_5_2, student_1_1, students_5_2[0], teacher_5_2, drill, textbook, cbt_5_2
+    )
+
+
+class _HomeScreen(HTMLParser):
+    """The tiles (testid, title, href, target) and the class headings of a home page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tiles: list[tuple[str, str, str, str]] = []
+        self.headings: list[str] = []
+        self.iframes = 0
+        self._tile: dict[str, str] | None = None
+        self._text: list[str] | None = None
+        self._in = ""
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "iframe":
+            self.iframes += 1
+        elif tag == "a" and "tile" in a.get("class", "").split():
+            self._tile = a
+        elif self._tile is not None and a.get("class") == "tile-title":
+            self._text, self._in = [], "tile"
+        elif tag == "h2" and a.get("id", "").startswith("class-"):
+            self._text, self._in = [], "h2"
+
+    def handle_data(self, data: str) -> None:
+        if self._text is not None:
+            self._text.append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if self._text is None:
+            return
+        text = " ".join("".join(self._text).split())
+        if self._in == "tile" and tag == "span" and self._tile is not None:
+            tile = self._tile
+            self.tiles.append((tile["data-testid"], text, tile["href"], tile["target"]))
+            self._tile = self._text = None
+        elif self._in == "h2" and tag == "h2":
+            self.headings.append(text)
+            self._text = None
+
+
+def home(client: Client, user: User) -> _HomeScreen:
+    client.force_login(user)
+    response = client.get("/")
+    assert response.status_code == HTTPStatus.OK
+    screen = _HomeScreen()
+    screen.feed(response.content.decode())
+    return screen
+
+
+def launch_url(placement: Placement, school_class: SchoolClass) -> str:
+    return f"/lti/launch/{placement.resource_link_id}/{school_class.sourced_id}"
 
 
 def test_home_requires_sign_in(client: Client) -> None:
@@ -17,39 +137,43 @@ def test_home_requires_sign_in(client: Client) -> None:
     assert response["Location"] == "/accounts/login/?next=/"
 
 
-def test_student_sees_large_tiles_of_their_school_only(
-    demo_school: dict[str, User], signed_in: Callable[[str], Client]
+def test_student_sees_large_tiles_of_their_school_and_class_only(
+    client: Client, school: School
 ) -> None:
-    body = signed_in("sakura-5-2-01").get("/").content.decode()
-    assert 'data-testid="tile-drill"' in body
-    assert 'data-testid="tile-textbook"' in body
-    assert "CBTテスト（5年2組）" in body
-    assert "1年A組" not in body  # the junior high's CBT placement
-    assert 'target="_blank"' in body and "<iframe" not in body
+    screen = home(client, school.student_5_2)
+    k = school.class_5_2
+    assert screen.tiles == [
+        ("tile-drill", "まなびドリル", launch_url(school.drill, k), "_blank"),
+        ("tile-textbook", "デジタル教科書", launch_url(school.textbook, k), "_blank"),
+        ("tile-cbt", "CBTテスト（5年2組）", launch_url(school.cbt_5_2, k), "_blank"),
+    ]
+    assert screen.iframes == 0
 
 
-def test_first_grader_does_not_see_the_class_5_test(
-    demo_school: dict[str, User], signed_in: Callable[[str], Client]
-) -> None:
-    body = signed_in("sakura-1-1-01").get("/").content.decode()
-    assert 'data-testid="tile-cbt"' not in body
-    assert 'data-testid="tile-drill"' in body
+def test_first_grader_does_not_see_the_class_5_test(client: Client, school: School) -> None:
+    screen = home(client, school.student_1_1)
+    k = school.class_1_1
+    assert screen.tiles == [
+        ("tile-drill", "まなびドリル", launch_url(school.drill, k), "_blank"),
+        ("tile-textbook", "デジタル教科書", launch_url(school.textbook, k), "_blank"),
+    ]
 
 
-def test_teacher_sees_their_classes_with_tools(
-    demo_school: dict[str, User], signed_in: Callable[[str], Client]
-) -> None:
-    body = signed_in("sakura-t-kato").get("/").content.decode()
-    assert "5年2組" in body and "6人" in body
-    assert 'data-testid="tile-textbook-5-2"' in body
-    assert "1年1組" not in body
+def test_teacher_sees_their_classes_with_tools(client: Client, school: School) -> None:
+    screen = home(client, school.teacher_5_2)
+    k = school.class_5_2
+    assert screen.headings == ["5年2組 さくら小学校 · 2人"]
+    assert screen.tiles == [
+        ("tile-drill-5-2", "まなびドリル", launch_url(school.drill, k), "_blank"),
+        ("tile-textbook-5-2", "デジタル教科書", launch_url(school.textbook, k), "_blank"),
+        ("tile-cbt-5-2", "CBTテスト（5年2組）", launch_url(school.cbt_5_2, k), "_blank"),
+    ]
 
 
-def test_ui_is_japanese_by_default_and_english_on_request(
-    demo_school: dict[str, User], signed_in: Callable[[str], Client]
-) -> None:
-    client = signed_in("sakura-5-2-01")
-    assert "つかうツール" in client.get("/").content.decode()
+def test_ui_is_japanese_by_default_and_english_on_request(client: Client, school: School) -> None:
+    client.force_login(school.student_5_2)
+    body = client.get("/").content.decode()
+    assert 'lang="ja"' in body and "つかうツール" in body
     client.post("/i18n/setlang/", {"language": "en", "next": "/"})
     body = client.get("/").content.decode()
     assert 'lang="en"' in body and "Your tools" in body

@@ -12,11 +12,13 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from roster.models import User
+from tests.factories import SchoolClassFactory
 from tools_registry.models import Deployment, Placement, Registration, Tool
 from tools_registry.services import ToolSpecError, register_tool_from_spec
 
 pytestmark = pytest.mark.django_db
+
+SAKURA, MIDORI = "B113210000010", "C113210000019"
 
 SPEC: dict[str, Any] = {
     "tool": {"slug": "kanji", "name": "漢字ドリル", "kind": "drill"},
@@ -25,21 +27,28 @@ SPEC: dict[str, Any] = {
         "redirect_uris": ["https://kanji.example.jp/lti/launch"],
         "target_link_uri": "https://kanji.example.jp/lti/launch",
         "jwks_url": "https://kanji.example.jp/.well-known/jwks.json",
-        "custom_parameters": {"grade": "$Context.grade"},
+        "custom_parameters": {"class_name": "$Context.title"},
         "allowed_services": ["ags"],
         "privacy_level": "name",
     },
     "deployments": [
         {
-            "org": "B113210000010",
-            "placements": [{"school": "B113210000010", "class": "5-2", "title": "漢字"}],
+            "org": SAKURA,
+            "placements": [{"school": SAKURA, "class": "5-2", "title": "漢字"}],
         }
     ],
 }
 
 
+@pytest.fixture
+def schools(school_class_factory: type[SchoolClassFactory]) -> None:
+    """A board with two schools; the first has the class 5-2 the spec places the tool for."""
+    sakura = school_class_factory.create(class_code="5-2", school__identifier=SAKURA).school
+    school_class_factory.create(school__identifier=MIDORI, school__parent=sakura.parent)
+
+
 def test_register_from_file_prints_tool_side_configuration(
-    demo_school: dict[str, User], tmp_path: Path, capsys: Any
+    schools: None, tmp_path: Path, capsys: Any
 ) -> None:
     path = tmp_path / "kanji.json"
     path.write_text(json.dumps(SPEC, ensure_ascii=False), encoding="utf-8")
@@ -50,7 +59,7 @@ def test_register_from_file_prints_tool_side_configuration(
         "tool": "kanji",
         "issuer": "http://testserver",
         "client_id": registration.client_id,
-        "deployment_ids": ["B113210000010"],
+        "deployment_ids": [SAKURA],
         "auth_login_url": "http://testserver/lti/authorize",
         "key_set_url": "http://testserver/lti/jwks",
     }
@@ -75,7 +84,7 @@ def test_register_from_file_prints_tool_side_configuration(
     ],
 )
 def test_invalid_spec_names_the_field_and_writes_nothing(
-    demo_school: dict[str, User], path: tuple[str, str], value: Any, message: str
+    schools: None, path: tuple[str, str], value: Any, message: str
 ) -> None:
     spec = copy.deepcopy(SPEC)
     spec[path[0]][path[1]] = value
@@ -92,7 +101,7 @@ def test_invalid_spec_names_the_field_and_writes_nothing(
     ) == before
 
 
-def test_unknown_class_rolls_back_the_whole_spec(demo_school: dict[str, User]) -> None:
+def test_unknown_class_rolls_back_the_whole_spec(schools: None) -> None:
     spec = copy.deepcopy(SPEC)
     spec["deployments"][0]["placements"][0]["class"] = "9-9"
     with pytest.raises(ToolSpecError, match="no class '9-9'"):
@@ -100,9 +109,9 @@ def test_unknown_class_rolls_back_the_whole_spec(demo_school: dict[str, User]) -
     assert not Tool.objects.filter(slug="kanji").exists()
 
 
-def test_placement_outside_the_deployment_org_is_refused(demo_school: dict[str, User]) -> None:
+def test_placement_outside_the_deployment_org_is_refused(schools: None) -> None:
     spec = copy.deepcopy(SPEC)
-    spec["deployments"][0]["placements"][0] = {"school": "C113210000019"}
+    spec["deployments"][0]["placements"][0] = {"school": MIDORI}
     with pytest.raises(ToolSpecError, match="not covered by the deployment's org"):
         register_tool_from_spec(spec)
     assert not Tool.objects.filter(slug="kanji").exists()
