@@ -1,4 +1,8 @@
-"""Names and Role Provisioning Services 2.0: the class list of one context, for one tool."""
+"""Names and Role Provisioning Services 2.0: the class list of one context, for one tool.
+
+Who is listed is roster.membership's rule; what is said about each member is roster_data's;
+the context is one where the tool is placed (ags.service_context).
+"""
 
 from __future__ import annotations
 
@@ -7,16 +11,14 @@ from typing import Any
 
 from django.conf import settings
 
-from roster.models import Enrollment, EnrollmentStatus, RosterRole
-from tools_registry.models import Placement, PrivacyLevel
+from roster import membership
+from roster.models import Enrollment, EnrollmentStatus
+from tools_registry.models import Placement
 
+from . import roles, roster_data
 from .ags import ServiceContext, placement_in_context
 from .protocol import ags as ags_protocol
-from .protocol import claims
 from .protocol import constants as c
-from .services import CONTEXT_ROLE
-
-STATUS = {EnrollmentStatus.ACTIVE: "Active", EnrollmentStatus.TO_BE_DELETED: "Deleted"}
 
 
 def memberships_url(ctx: ServiceContext) -> str:
@@ -31,6 +33,14 @@ def _placement(ctx: ServiceContext, rlid: str) -> Placement:
     return placement
 
 
+def _status(enrollment: Enrollment, in_session: bool, day: datetime.date) -> str:
+    if enrollment.status == EnrollmentStatus.TO_BE_DELETED:
+        return "Deleted"
+    if not (in_session and membership.is_current(enrollment, day)) or not enrollment.user.is_active:
+        return "Inactive"
+    return "Active"
+
+
 def memberships(
     ctx: ServiceContext,
     *,
@@ -40,90 +50,61 @@ def memberships(
     offset: int,
     limit: int,
 ) -> tuple[dict[str, Any], bool]:
-    """Return one page of the membership container and whether a next page exists."""
-    rows = Enrollment.objects.filter(school_class=ctx.school_class).select_related("user")
+    """Return one page of the membership container and whether a next page exists.
+
+    Without ``since``: the active members. With ``since``: every enrollment changed at or after
+    that moment, with its status (Active, Inactive, Deleted).
+    """
+    school_class = ctx.school_class
+    day = membership.today()
     if since is None:
-        rows = rows.filter(status=EnrollmentStatus.ACTIVE)
+        rows = membership.members(school_class, day=day)
     else:
-        rows = rows.filter(date_last_modified__gte=since)
+        rows = Enrollment.objects.filter(
+            school_class=school_class, date_last_modified__gte=since
+        ).select_related("user")
     if role is not None:
-        roster_roles = [r for r, uri in CONTEXT_ROLE.items() if uri.value == role]
-        rows = rows.filter(role__in=roster_roles)
+        rows = rows.filter(role__in=roles.roster_roles_for(role))
     placement = _placement(ctx, rlid) if rlid is not None else None
     page = list(rows.order_by("pk")[offset : offset + limit + 1])
-    privacy = ctx.deployment.effective_privacy_level
-    share_name = privacy in (PrivacyLevel.NAME, PrivacyLevel.NAME_EMAIL)
-    share_email = privacy == PrivacyLevel.NAME_EMAIL
-    school_class = ctx.school_class
-    context = claims.Context(
-        id=str(school_class.sourced_id),
-        label=school_class.class_code or school_class.title,
-        title=school_class.title,
-        sourced_id=str(school_class.sourced_id),
-    )
+    shared = roster_data.privacy(ctx.deployment)
+    in_session = since is None or membership.in_session(school_class, day)
     members = []
     for enrollment in page[:limit]:
         user = enrollment.user
-        context_role = CONTEXT_ROLE.get(RosterRole(enrollment.role), c.Role.CONTEXT_LEARNER).value
-        status = STATUS.get(EnrollmentStatus(enrollment.status), "Active")
-        if status == "Active" and not user.is_active:
-            status = "Inactive"
+        person = roster_data.person(user)
+        context_role = roles.context_role(enrollment.role)
         member: dict[str, Any] = {
-            "status": status,
-            "user_id": str(user.eportal_uuid),
+            "status": _status(enrollment, in_session, day),
+            "user_id": person.sub,
             "roles": [context_role],
-            "lis_person_sourcedid": str(user.sourced_id),
+            "lis_person_sourcedid": person.sourced_id,
         }
-        if share_name:
+        if shared.share_name:
             member.update(
                 {
-                    "name": user.full_name,
-                    "given_name": user.first_name,
-                    "family_name": user.last_name,
+                    "name": person.full_name,
+                    "given_name": person.given_name,
+                    "family_name": person.family_name,
                 }
             )
-        if share_email and user.email:
-            member["email"] = user.email
+        if shared.share_email and person.email:
+            member["email"] = person.email
         if placement is not None:
-            registration = ctx.deployment.registration
-            custom = {**registration.custom_parameters, **placement.custom_parameters}
-            grade = user.grade or school_class.grade
-            variables = claims.custom_variables(
-                person=claims.Person(
-                    sub=str(user.eportal_uuid),
-                    username=user.username,
-                    sourced_id=str(user.sourced_id),
-                    given_name=user.first_name,
-                    family_name=user.last_name,
-                    email=user.email,
-                ),
-                context=context,
-                resource_link=claims.ResourceLink(
-                    id=str(placement.resource_link_id),
-                    title=placement.title,
-                    description=placement.description,
-                ),
-                roles=[context_role],
-                platform_guid=settings.LTI_PLATFORM_GUID,
-                share_name=share_name,
-                share_email=share_email,
-                grade=grade,
+            custom = roster_data.message_custom(
+                user=user, school_class=school_class, placement=placement, roles=[context_role]
             )
-            message_custom = claims.custom_claim(custom, variables, grade)
             member["message"] = [
                 {
                     c.CLAIM_MESSAGE_TYPE: c.MessageType.RESOURCE_LINK.value,
-                    c.CLAIM_CUSTOM: message_custom,
+                    c.CLAIM_CUSTOM: custom,
                 }
             ]
         members.append(member)
+    context = roster_data.context(school_class)
     body = {
         "id": memberships_url(ctx),
-        "context": {
-            "id": str(school_class.sourced_id),
-            "label": school_class.class_code or school_class.title,
-            "title": school_class.title,
-        },
+        "context": {"id": context.id, "label": context.label, "title": context.title},
         "members": members,
     }
     return body, len(page) > limit

@@ -304,13 +304,12 @@ def memberships(request: HttpRequest, ctx: ags.ServiceContext) -> HttpResponse:
             return _error(HTTPStatus.BAD_REQUEST, "invalid_request", "role is not a context role")
     since = None
     if "since" in request.GET:
-        seconds = _digits(request.GET["since"])
-        try:
-            if seconds is None:
-                raise ValueError
-            since = datetime.datetime.fromtimestamp(seconds, tz=datetime.UTC)
-        except (ValueError, OverflowError, OSError):
+        since = nrps_protocol.parse_since(request.GET["since"])
+        if since is None:
             return _error(HTTPStatus.BAD_REQUEST, "invalid_request", "since must be a Unix time")
+    # The differences cursor is taken before the read: a change made while this page is built
+    # is reported again next time rather than lost.
+    snapshot = datetime.datetime.now(tz=datetime.UTC)
     body, more = nrps.memberships(
         ctx, role=role, rlid=request.GET.get("rlid"), since=since, offset=offset, limit=limit
     )
@@ -318,8 +317,12 @@ def memberships(request: HttpRequest, ctx: ags.ServiceContext) -> HttpResponse:
     links = []
     if more:
         links.append(_next_link(base, request, page, limit))
-    now = int(datetime.datetime.now(tz=datetime.UTC).timestamp())
-    links.append((nrps_protocol.page_url(base, {"since": now}), "differences"))
+    links.append(
+        (
+            nrps_protocol.page_url(base, {"since": nrps_protocol.format_since(snapshot)}),
+            "differences",
+        )
+    )
     response = _json(body, c.MEDIA_MEMBERSHIP_CONTAINER)
     response["Link"] = nrps_protocol.link_header(links)
     return response

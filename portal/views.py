@@ -9,7 +9,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from lti_platform.services import Tile, launch_tiles
-from roster.models import Enrollment, EnrollmentStatus, RosterRole, SchoolClass, User
+from roster import membership
+from roster.models import RosterRole, SchoolClass, User
 
 from . import gradebook
 
@@ -24,20 +25,12 @@ def home(request: HttpRequest) -> HttpResponse:
     by_class: dict[int, list[Tile]] = defaultdict(list)
     for tile in tiles:
         by_class[tile.school_class.pk].append(tile)
-    enrollments = (
-        Enrollment.objects.filter(user=user, status=EnrollmentStatus.ACTIVE)
-        .select_related("school_class__school")
-        .order_by("school_class__title")
+    teaching = sorted(
+        (e.school_class for e in membership.enrollments_of(user)), key=lambda k: k.title
     )
+    students = membership.student_counts(k.pk for k in teaching)
     classes: list[tuple[SchoolClass, int, list[Tile]]] = [
-        (
-            e.school_class,
-            e.school_class.enrollments.filter(
-                role=RosterRole.STUDENT, status=EnrollmentStatus.ACTIVE
-            ).count(),
-            by_class.get(e.school_class.pk, []),
-        )
-        for e in enrollments
+        (k, students.get(k.pk, 0), by_class.get(k.pk, [])) for k in teaching
     ]
     return render(request, "portal/staff_home.html", {"classes": classes})
 
@@ -66,11 +59,12 @@ def class_gradebook(request: HttpRequest, class_id: str) -> HttpResponse:
 @login_required
 def student_history(request: HttpRequest, class_id: str, student_id: str) -> HttpResponse:
     school_class = _class_for_staff(request, class_id)
+    # Past members too: a teacher reads the history of a child who has left the class.
     student = get_object_or_404(
-        User,
+        User.objects.filter(
+            enrollments__school_class=school_class, enrollments__role=RosterRole.STUDENT
+        ).distinct(),
         eportal_uuid=student_id,
-        enrollments__school_class=school_class,
-        enrollments__role=RosterRole.STUDENT,
     )
     events = gradebook.student_history(school_class, student)
     return render(

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from django.db import transaction
 
+from lti_platform.protocol.claims import RESERVED_CUSTOM
 from roster.models import Org, SchoolClass
 
 from .models import (
@@ -19,6 +20,7 @@ from .models import (
     Tool,
     ToolKind,
 )
+from .visibility import deployment_covers
 
 
 class ToolSpecError(ValueError):
@@ -46,6 +48,16 @@ def _expand(value: Any, base_url: str) -> Any:
     if isinstance(value, dict):
         return {k: _expand(v, base_url) for k, v in value.items()}
     return value
+
+
+def _custom(value: Any, field: str) -> None:
+    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        raise ToolSpecError(f"{field}: an object of strings is required")
+    reserved = sorted(set(value) & RESERVED_CUSTOM)
+    if reserved:
+        raise ToolSpecError(
+            f"{field}: {', '.join(reserved)} is set by the platform and cannot be configured"
+        )
 
 
 def _org(ref: str, field: str) -> Org:
@@ -100,8 +112,7 @@ def register_tool_from_spec(spec: Mapping[str, Any], *, base_url: str = "") -> R
     if privacy not in PrivacyLevel.values:
         raise ToolSpecError(f"registration.privacy_level: must be one of {PrivacyLevel.values}")
     custom = reg_spec.get("custom_parameters", {})
-    if not isinstance(custom, dict) or not all(isinstance(v, str) for v in custom.values()):
-        raise ToolSpecError("registration.custom_parameters: an object of strings is required")
+    _custom(custom, "registration.custom_parameters")
     registration, _ = Registration.objects.update_or_create(
         tool=tool,
         defaults={
@@ -139,7 +150,7 @@ def register_tool_from_spec(spec: Mapping[str, Any], *, base_url: str = "") -> R
         for j, plc in enumerate(dep.get("placements", [])):
             pfield = f"{field}.placements[{j}]"
             school = _org(plc.get("school", ""), pfield + ".school")
-            if school != org and school.parent_id != org.pk:
+            if not deployment_covers(deployment, school):
                 raise ToolSpecError(f"{pfield}.school: not covered by the deployment's org")
             school_class = None
             if plc.get("class"):

@@ -122,12 +122,20 @@ def custom_variables(
     }
 
 
+# Custom keys whose values the platform computes: a tool's or placement's custom parameters
+# never replace them (Japanese tools refuse a launch whose ``grade`` is not a grade code).
+RESERVED_CUSTOM = frozenset({"grade"})
+
+
 def custom_claim(
     custom: Mapping[str, str], variables: Mapping[str, str | None], grade: str
 ) -> dict[str, str]:
-    """The custom claim: ``grade`` (a Japanese grade code) first, then substituted parameters."""
+    """The custom claim: ``grade`` (a Japanese grade code, computed by the platform) first,
+    then the substituted parameters; parameters named like a reserved key are dropped."""
     result: dict[str, str] = {"grade": grade} if grade else {}
-    result.update(substitute(custom, variables))
+    for key, value in substitute(custom, variables).items():
+        if key not in RESERVED_CUSTOM:
+            result[key] = value
     return result
 
 

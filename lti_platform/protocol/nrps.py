@@ -5,6 +5,8 @@ https://www.imsglobal.org/spec/lti-nrps/v2p0
 
 from __future__ import annotations
 
+import datetime
+import re
 from collections.abc import Mapping, Sequence
 from urllib.parse import urlencode
 
@@ -34,3 +36,27 @@ def page_url(base: str, params: Mapping[str, str | int]) -> str:
 def encode_every_byte(value: str) -> str:
     """Percent-encode every byte (RFC 3986 §2.1), so lowercasing the URL cannot change it."""
     return "".join(f"%{byte:02X}" for byte in value.encode("utf-8"))
+
+
+_SINCE = re.compile(r"[0-9]{1,11}(?:\.[0-9]{6})?")
+
+
+def format_since(moment: datetime.datetime) -> str:
+    """The differences cursor: Unix time with microseconds (``1764579600.123456``).
+
+    Whole seconds would return members changed earlier in the same second again.
+    """
+    seconds = moment.timestamp()
+    return f"{int(seconds)}.{moment.microsecond:06d}"
+
+
+def parse_since(raw: str) -> datetime.datetime | None:
+    """Read a differences cursor (or plain Unix seconds); None when malformed."""
+    if not _SINCE.fullmatch(raw):
+        return None
+    whole, _, micros = raw.partition(".")
+    try:
+        moment = datetime.datetime.fromtimestamp(int(whole), tz=datetime.UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+    return moment.replace(microsecond=int(micros or 0))

@@ -11,6 +11,7 @@ from urllib.parse import parse_qsl, urlsplit
 import jwt
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from lti_platform import services
 from lti_platform.keys import key_ring
@@ -371,3 +372,47 @@ def test_one_time_rows_are_stored_like_the_orm_stores_them() -> None:
         OneTimeToken.objects.filter(expires_at__lt=expires + datetime.timedelta(seconds=1)).count()
         == 1
     )
+
+
+def test_an_enrollment_past_its_end_date_cannot_launch(
+    demo_school: dict[str, User], signed_in: Callable[[str], Client]
+) -> None:
+    client = signed_in("sakura-5-2-01")
+    student = demo_school["sakura-5-2-01"]
+    login = start(client, student)  # still a member when the launch starts
+    yesterday = timezone.localdate() - datetime.timedelta(days=1)
+    student.enrollments.update(end_date=yesterday)
+    _action, fields = form_post(client.get("/lti/authorize", auth_params(login)))
+    assert fields == {
+        "error": "access_denied",
+        "error_description": "you are not a member of this class",
+        "state": "st-af0ifjsldkj",
+    }
+    placement = Placement.objects.get(resource_link_id=login_placement(login))
+    assert student.home_class is not None
+    response = client.get(
+        f"/lti/launch/{placement.resource_link_id}/{student.home_class.sourced_id}"
+    )
+    assert response.status_code == HTTPStatus.NOT_FOUND
+    assert "Location" not in response
+
+
+def login_placement(login: dict[str, str]) -> str:
+    return str(jwt.decode(login["lti_message_hint"], options={"verify_signature": False})["rl"])
+
+
+def test_custom_parameters_cannot_replace_the_platform_grade(student_login: Any) -> None:
+    """A registration saying {"grade": "5年"} (the admin does not validate it as register_tool
+    does) still launches with the P5 grade code Japanese tools check."""
+    client, login = student_login
+    Registration.objects.filter(client_id=login["client_id"]).update(
+        custom_parameters={"grade": "5年", "unit": "kakezan"}
+    )
+    placement = Placement.objects.get(resource_link_id=login_placement(login))
+    Placement.objects.filter(pk=placement.pk).update(custom_parameters={"grade": "$User.id"})
+    _action, fields = form_post(client.get("/lti/authorize", auth_params(login)))
+    claims = jwt.decode(fields["id_token"], options={"verify_signature": False})
+    assert claims["https://purl.imsglobal.org/spec/lti/claim/custom"] == {
+        "grade": "P5",
+        "unit": "kakezan",
+    }

@@ -122,3 +122,11 @@ def test_command_reports_bad_json(tmp_path: Path) -> None:
     path.write_text("{", encoding="utf-8")
     with pytest.raises(CommandError, match=re.escape("bad.json")):
         call_command("register_tool", str(path))
+
+
+def test_a_reserved_custom_parameter_is_refused(schools: None) -> None:
+    spec = copy.deepcopy(SPEC)
+    spec["registration"]["custom_parameters"] = {"grade": "5年"}
+    with pytest.raises(ToolSpecError, match="grade is set by the platform"):
+        register_tool_from_spec(spec)
+    assert not Tool.objects.filter(slug="kanji").exists()
