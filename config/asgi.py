@@ -1,4 +1,5 @@
-"""ASGI entry point: HTTP through Django, websockets (live gradebook) through Channels."""
+"""ASGI entry point: HTTP through Django, websockets (live gradebook) through Channels, and
+the lifespan that runs this process's event relay (events.asgi)."""
 
 import os
 
@@ -11,6 +12,7 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs the app regi
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from events.asgi import lifespan  # noqa: E402
 from portal.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
@@ -19,5 +21,6 @@ application = ProtocolTypeRouter(
         "websocket": AllowedHostsOriginValidator(
             AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
         ),
+        "lifespan": lifespan,
     }
 )

@@ -8,7 +8,6 @@ Anything else is "not found", the same for missing and forbidden.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+import events
 from roster.models import EnrollmentStatus, SchoolClass, User
 from tools_registry.models import Deployment, Placement, Registration
 
@@ -203,9 +203,6 @@ def delete_line_item(ctx: ServiceContext, item_pk: int) -> None:
 
 # --- scores and results ---------------------------------------------------------------------
 
-# Called after a score is committed (the gradebook's live updates subscribe here).
-score_listeners: list[Callable[[Score], None]] = []
-
 
 def _member_pk(ctx: ServiceContext, user_id: str) -> int:
     key = _uuid_or_none(user_id)
@@ -260,13 +257,26 @@ def record_score(ctx: ServiceContext, item_pk: int, body: Any) -> Score:
                     )
                 Score.objects.create(line_item_id=item.pk, user_id=user_pk, **fields)
             ScoreEvent.objects.create(line_item_id=item.pk, user_id=user_pk, **fields)
-            score = Score(line_item=item, user_id=user_pk, **fields)
-            transaction.on_commit(lambda: [listener(score) for listener in score_listeners])
+            events.publish(
+                "score.recorded",
+                {
+                    "line_item_id": item.pk,
+                    "label": item.label,
+                    "school_class_id": ctx.school_class.pk,
+                    "user_id": user_pk,
+                    "score_given": data.score_given,
+                    "score_maximum": data.score_maximum,
+                    "activity_progress": data.activity_progress,
+                    "grading_progress": data.grading_progress,
+                    "comment": data.comment,
+                    "timestamp": ags.format_datetime(data.timestamp),
+                },
+            )
     except IntegrityError as exc:  # the line item was deleted, or a racing first score won
         if not LineItem.objects.filter(pk=item.pk).exists():
             raise NotFound("no such line item") from exc
         raise StaleScore("another score for this user was stored at the same moment") from exc
-    return score
+    return Score(line_item=item, user_id=user_pk, **fields)
 
 
 def list_results(

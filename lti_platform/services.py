@@ -18,6 +18,7 @@ from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+import events
 from roster.models import Enrollment, EnrollmentStatus, RosterRole, SchoolClass, User
 from tools_registry.models import Deployment, Placement, PrivacyLevel, Registration, Service
 
@@ -26,6 +27,7 @@ from .errors import LaunchNotAllowed
 from .keys import key_ring
 from .models import OneTimeToken
 from .protocol import claims, hints, oidc
+from .protocol.ags import format_datetime
 from .protocol.constants import AGS_SCOPES, Role
 from .protocol.errors import AuthError, InvalidHintError, UntrustedRedirectError
 from .writelock import serialized_writes
@@ -43,14 +45,24 @@ def _secret(purpose: str) -> bytes:
 _CONSUME_SQL = f'INSERT INTO {OneTimeToken._meta.db_table} ("key", "expires_at") VALUES (%s, %s)'  # noqa: S608
 
 
-def consume_once(key: str, *, expires_at: datetime.datetime) -> bool:
-    """Record ``key`` as used; return False if it was used before (atomic across processes)."""
+def consume_once(
+    key: str,
+    *,
+    expires_at: datetime.datetime,
+    event: tuple[str, Mapping[str, object]] | None = None,
+) -> bool:
+    """Record ``key`` as used; return False if it was used before (atomic across processes).
+
+    ``event`` (kind, payload) is published in the same transaction, only on first use.
+    """
     try:
         with serialized_writes(), transaction.atomic(), connection.cursor() as cursor:
             # Hand-written for the same reason as _ROLE_SQL; the primary key makes it single-use.
             cursor.execute(
                 _CONSUME_SQL, [key, connection.ops.adapt_datetimefield_value(expires_at)]
             )
+            if event is not None:
+                events.publish(*event)
     except IntegrityError:
         return False
     if random.random() < 1 / 256:  # noqa: S311  (housekeeping, not security)
@@ -350,7 +362,22 @@ def _resolve_launch(
     )
     expires = datetime.datetime.fromtimestamp(hint.expires_at, tz=datetime.UTC)
     try:
-        first_use = consume_once("hint:" + hint.jti, expires_at=expires)
+        first_use = consume_once(
+            "hint:" + hint.jti,
+            expires_at=expires,
+            event=(
+                "launch.made",
+                {
+                    "user_id": user.pk,
+                    "resource_link_id": str(placement.resource_link_id),
+                    "class_sourced_id": str(school_class.sourced_id),
+                    "deployment_id": placement.deployment.deployment_id,
+                    "timestamp": format_datetime(
+                        datetime.datetime.fromtimestamp(clock(), tz=datetime.UTC)
+                    ),
+                },
+            ),
+        )
     except OperationalError as exc:  # e.g. the database stayed locked past busy_timeout
         raise AuthError("temporarily_unavailable", "the platform is busy; try again") from exc
     if not first_use:

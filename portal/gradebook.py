@@ -3,19 +3,18 @@ and live updates pushed to open gradebook pages when a tool posts a score."""
 
 from __future__ import annotations
 
-import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from asgiref.sync import async_to_sync
-from channels.layers import InMemoryChannelLayer, get_channel_layer
+from channels.layers import get_channel_layer
 from django.db.models import Q
 
 from lti_platform.models import LineItem, Score, ScoreEvent
-from lti_platform.protocol.ags import format_datetime
 from roster.models import Enrollment, EnrollmentStatus, RosterRole, SchoolClass, User
 
-logger = logging.getLogger("manabi.gradebook")
+if TYPE_CHECKING:
+    from events.models import Event
 
 STAFF_ROLES = (RosterRole.TEACHER, RosterRole.ADMINISTRATOR)
 
@@ -84,36 +83,33 @@ def my_scores(user: User) -> list[Score]:
     )
 
 
-def score_event(score: Score) -> dict[str, Any]:
-    item = score.line_item
+def score_event(payload: Mapping[str, Any]) -> dict[str, Any]:
+    """The websocket message for a "score.recorded" event's payload."""
     return {
         "type": "score.updated",
-        "line_item": item.pk,
-        "label": item.label,
-        "student": score.user_id,
-        "score_given": score.score_given,
-        "score_maximum": score.score_maximum,
-        "activity_progress": score.activity_progress,
-        "grading_progress": score.grading_progress,
-        "timestamp": format_datetime(score.timestamp),
+        "line_item": payload["line_item_id"],
+        "label": payload["label"],
+        "student": payload["user_id"],
+        "score_given": payload["score_given"],
+        "score_maximum": payload["score_maximum"],
+        "activity_progress": payload["activity_progress"],
+        "grading_progress": payload["grading_progress"],
+        "timestamp": payload["timestamp"],
     }
 
 
-def publish_score(score: Score) -> None:
-    """Push a committed score to open gradebook pages (registered as an AGS score listener)."""
+async def publish_score(event: Event) -> None:
+    """Push a recorded score to the class's open gradebooks and the student's own page.
+
+    The handler of the "gradebook-push" subscriber (``settings.EVENT_SUBSCRIBERS``) of
+    "score.recorded" events: with the in-memory channel layer every serving process's relay
+    calls it ("each_process"), with a shared layer one relay does ("once"). Errors go to the
+    relay, which logs them and retries.
+    """
     layer = get_channel_layer()
     if layer is None:
         return
-    groups = (class_group(score.line_item.school_class_id), user_group(score.user_id))
-    if isinstance(layer, InMemoryChannelLayer) and not any(layer.groups.get(g) for g in groups):
-        return  # nobody listens in this process (e.g. a WSGI worker): skip the thread hop
-    event = score_event(score)
-
-    async def send() -> None:
-        for group in groups:
-            await layer.group_send(group, event)
-
-    try:
-        async_to_sync(send)()
-    except Exception:  # the score is committed; a notification failure must not undo the reply
-        logger.exception("could not publish score %s to live gradebooks", score.pk)
+    payload = event.payload
+    message = score_event(payload)
+    for group in (class_group(payload["school_class_id"]), user_group(payload["user_id"])):
+        await layer.group_send(group, message)

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "lti_platform",
     "portal",
     "sso",
+    "events",
     "demo_tools",
 ]
 
@@ -165,6 +166,24 @@ LTI_CONFIG_CACHE_SECONDS = float(os.environ.get("MANABI_CONFIG_CACHE_SECONDS", "
 # Channels: the embedded mode runs one ASGI process, so the in-memory layer reaches every
 # websocket. Several processes need a shared layer (Redis), see README "Scale-out".
 CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+# --- events: the transactional outbox (events/, docs/architecture.md "Events and the outbox") --
+# Who receives which event kinds, and how: "once" (claimed; one relay in any process handles
+# each event) or "each_process" (every serving process delivers to its own websockets). With
+# a shared channel layer (Redis, scale-out) the gradebook push becomes "once".
+EVENT_SUBSCRIBERS = [
+    {
+        "name": "gradebook-push",
+        "handler": "portal.gradebook.publish_score",
+        "kinds": ["score.recorded"],
+        "delivery": "each_process",
+    },
+]
+EVENT_RELAY_POLL_SECONDS = 0.25  # how soon a relay sees events of other processes
+EVENT_RETENTION_SECONDS = 7 * 24 * 3600  # then pruned, once every "once" subscriber has them
+# What a serving process's relay delivers: "all", "each_process" (leave "once" subscribers to
+# `manage.py run_event_relay` workers) or "off". Other knobs: events/conf.py.
+EVENT_SERVER_RELAY = "all"
 
 LOGGING = {
     "version": 1,

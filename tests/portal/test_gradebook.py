@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from http import HTTPStatus
 from typing import Any
 
 import pytest
 from asgiref.sync import async_to_sync
-from channels.testing import WebsocketCommunicator
+from channels.testing import ApplicationCommunicator, WebsocketCommunicator
 from django.test import Client
 
 from config.asgi import application
+from events.models import Event
 from lti_platform import ags
 from lti_platform.models import LineItem, ScoreEvent
 from roster.models import SchoolClass, User
@@ -127,30 +129,47 @@ def test_websocket_admits_only_staff_of_the_class(demo_school: dict[str, User]) 
     assert _connect(path, None) == (False, 4403)
 
 
+@contextlib.asynccontextmanager
+async def serving() -> AsyncIterator[None]:
+    """The ASGI lifespan of a serving process (it runs the process's event relay)."""
+    lifespan = ApplicationCommunicator(application, {"type": "lifespan"})
+    await lifespan.send_input({"type": "lifespan.startup"})
+    assert await lifespan.receive_output(timeout=10) == {"type": "lifespan.startup.complete"}
+    try:
+        yield
+    finally:
+        await lifespan.send_input({"type": "lifespan.shutdown"})
+        assert await lifespan.receive_output(timeout=20) == {"type": "lifespan.shutdown.complete"}
+
+
+async def _pushed(path: str, viewer: User, post: Callable[[], Any]) -> Any:
+    """Open ``path`` as ``viewer`` in a serving process, run ``post``, return the push."""
+    from channels.db import database_sync_to_async
+
+    async with serving():
+        communicator = WebsocketCommunicator(
+            application, path, headers=[(b"origin", b"http://127.0.0.1")]
+        )
+        communicator.scope["user"] = viewer
+        connected, _ = await communicator.connect()
+        assert connected
+        try:
+            await database_sync_to_async(post)()
+            return await communicator.receive_json_from(timeout=5)
+        finally:
+            await communicator.disconnect()
+
+
 @pytest.mark.django_db(transaction=True)
 def test_score_is_pushed_to_the_open_gradebook(demo_school: dict[str, User]) -> None:
     school_class = SchoolClass.objects.get(class_code="5-2")
     student = demo_school["sakura-5-2-04"]
-
-    async def run() -> Any:
-        from channels.db import database_sync_to_async
-
-        communicator = WebsocketCommunicator(
-            application,
-            f"/ws/classes/{school_class.sourced_id}/gradebook",
-            headers=[(b"origin", b"http://127.0.0.1")],
-        )
-        communicator.scope["user"] = demo_school["sakura-t-kato"]
-        connected, _ = await communicator.connect()
-        assert connected
-        await database_sync_to_async(make_score)(
-            student, school_class, 8, datetime.datetime(2026, 5, 1, 9, 30, tzinfo=datetime.UTC)
-        )
-        message = await communicator.receive_json_from(timeout=5)
-        await communicator.disconnect()
-        return message
-
-    message = async_to_sync(run)()
+    when = datetime.datetime(2026, 5, 1, 9, 30, tzinfo=datetime.UTC)
+    message = async_to_sync(_pushed)(
+        f"/ws/classes/{school_class.sourced_id}/gradebook",
+        demo_school["sakura-t-kato"],
+        lambda: make_score(student, school_class, 8, when),
+    )
     item = LineItem.objects.get(school_class=school_class)
     assert message == {
         "type": "score.updated",
@@ -163,3 +182,20 @@ def test_score_is_pushed_to_the_open_gradebook(demo_school: dict[str, User]) -> 
         "grading_progress": "FullyGraded",
         "timestamp": "2026-05-01T09:30:00.000Z",
     }
+    assert Event.objects.filter(kind="score.recorded").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_score_is_pushed_to_the_students_own_page(demo_school: dict[str, User]) -> None:
+    school_class = SchoolClass.objects.get(class_code="5-2")
+    student = demo_school["sakura-5-2-05"]
+    when = datetime.datetime(2026, 5, 2, 8, 0, tzinfo=datetime.UTC)
+    message = async_to_sync(_pushed)(
+        "/ws/my/scores", student, lambda: make_score(student, school_class, 4, when)
+    )
+    assert message["type"] == "score.updated"
+    assert (message["student"], message["score_given"], message["timestamp"]) == (
+        student.pk,
+        4.0,
+        "2026-05-02T08:00:00.000Z",
+    )
