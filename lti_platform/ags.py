@@ -1,8 +1,9 @@
 """Assignment and Grade Services 2.0: line items, scores and results for one tool's contexts.
 
 Access rule (one choke point, ``service_context``): the token's registration must own the
-deployment named in the URL, the deployment must be active and cover the class's school.
-Anything else is "not found", the same for missing and forbidden.
+deployment named in the URL and the tool must be placed in the class. Scores are accepted for
+the class's active learners only. Anything else is "not found", the same for missing and
+forbidden.
 """
 
 from __future__ import annotations
@@ -17,20 +18,16 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 import events
-from roster.models import EnrollmentStatus, SchoolClass, User
+from roster import membership
+from roster.models import SchoolClass
+from tools_registry import visibility
 from tools_registry.models import Deployment, Placement, Registration
 
+from . import roles
+from .errors import NotFound, StaleScore
 from .models import LineItem, Score, ScoreEvent
 from .protocol import ags
 from .writelock import serialized_writes
-
-
-class NotFound(Exception):
-    """The resource does not exist or belongs to someone else."""
-
-
-class StaleScore(Exception):
-    """A score older than the stored one: nothing was written."""
 
 
 @dataclass(frozen=True)
@@ -53,8 +50,11 @@ class ServiceContext:
 def service_context(
     registration: Registration, deployment_pk: int, class_id: str
 ) -> ServiceContext:
-    """The one access choke point of AGS and NRPS (configuration rows from the per-process
-    cache; the registration comes from the caller's token)."""
+    """The one access choke point of AGS and NRPS: the token's registration owns the
+    deployment, and the tool is placed in the class (tools_registry.visibility: a class or
+    school placement, active deployment covering the school, active registration). Anything
+    else is "not found", the same for missing and forbidden. Configuration rows come from the
+    per-process cache."""
     from .config_cache import config_cache
 
     deployment = config_cache.deployment(deployment_pk)
@@ -64,8 +64,9 @@ def service_context(
         deployment is None
         or school_class is None
         or deployment.registration_id != registration.pk
-        or not deployment.is_active
-        or deployment.org_id not in (school_class.school_id, school_class.school.parent_id)
+        or not visibility.deployment_placed_in(
+            config_cache.placements_of(deployment.pk), school_class
+        )
     ):
         raise NotFound("no such context for this tool")
     return ServiceContext(deployment, school_class)
@@ -141,16 +142,15 @@ def get_line_item(ctx: ServiceContext, item_pk: int, *, cached: bool = False) ->
 
 
 def placement_in_context(ctx: ServiceContext, resource_link_id: str) -> Placement | None:
-    """The tool's resource link placed for this class (or its whole school), else None."""
+    """The tool's resource link placed in this class (for it or its whole school), else None."""
+    from .config_cache import config_cache
+
     key = _uuid_or_none(resource_link_id)
-    if key is None:
-        return None
-    placement = Placement.objects.filter(resource_link_id=key, deployment=ctx.deployment).first()
-    school_class = ctx.school_class
+    placement = config_cache.placement(key) if key is not None else None
     if (
         placement is None
-        or placement.school_id != school_class.school_id
-        or placement.school_class_id not in (None, school_class.pk)
+        or placement.deployment_id != ctx.deployment.pk
+        or not visibility.placed_in(placement, ctx.school_class)
     ):
         return None
     return placement
@@ -204,21 +204,16 @@ def delete_line_item(ctx: ServiceContext, item_pk: int) -> None:
 # --- scores and results ---------------------------------------------------------------------
 
 
-def _member_pk(ctx: ServiceContext, user_id: str) -> int:
+def _learner_pk(ctx: ServiceContext, user_id: str) -> int:
+    """A tool grades only the class's active learners (roster.membership's rule)."""
     key = _uuid_or_none(user_id)
     pk = (
-        User.objects.filter(
-            eportal_uuid=key,
-            enrollments__school_class=ctx.school_class,
-            enrollments__status=EnrollmentStatus.ACTIVE,
-        )
-        .values_list("pk", flat=True)
-        .first()
+        membership.member_pk(key, ctx.school_class.pk, roles=roles.LEARNER_ROSTER_ROLES)
         if key
         else None
     )
     if pk is None:
-        raise ags.AgsError("userId is not a member of this context")
+        raise ags.AgsError("userId is not a learner of this context")
     return pk
 
 
@@ -230,7 +225,7 @@ def record_score(ctx: ServiceContext, item_pk: int, body: Any) -> Score:
     """
     data = ags.parse_score(body)
     item = get_line_item(ctx, item_pk, cached=True)
-    user_pk = _member_pk(ctx, data.user_id)
+    user_pk = _learner_pk(ctx, data.user_id)
     fields: dict[str, Any] = {
         "score_given": data.score_given,
         "score_maximum": data.score_maximum,

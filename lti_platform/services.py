@@ -15,20 +15,22 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, connection, transaction
-from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 import events
-from roster.models import Enrollment, EnrollmentStatus, RosterRole, SchoolClass, User
-from tools_registry.models import Deployment, Placement, PrivacyLevel, Registration, Service
+from roster import membership
+from roster.models import RosterRole, SchoolClass, User
+from tools_registry import visibility
+from tools_registry.models import Deployment, Placement, Registration, Service
 
+from . import ags, nrps, roles, roster_data
 from .config_cache import config_cache
 from .errors import LaunchNotAllowed
 from .keys import key_ring
 from .models import OneTimeToken
 from .protocol import claims, hints, oidc
 from .protocol.ags import format_datetime
-from .protocol.constants import AGS_SCOPES, Role
+from .protocol.constants import AGS_SCOPES
 from .protocol.errors import AuthError, InvalidHintError, UntrustedRedirectError
 from .writelock import serialized_writes
 
@@ -57,7 +59,8 @@ def consume_once(
     """
     try:
         with serialized_writes(), transaction.atomic(), connection.cursor() as cursor:
-            # Hand-written for the same reason as _ROLE_SQL; the primary key makes it single-use.
+            # Hand-written (hot path, as roster.membership's queries); the primary key makes it
+            # single-use.
             cursor.execute(
                 _CONSUME_SQL, [key, connection.ops.adapt_datetimefield_value(expires_at)]
             )
@@ -72,19 +75,6 @@ def consume_once(
 
 # --- who may launch what ---------------------------------------------------------------------
 
-INSTITUTION_ROLE = {
-    RosterRole.STUDENT: Role.INSTITUTION_STUDENT,
-    RosterRole.TEACHER: Role.INSTITUTION_FACULTY,
-    RosterRole.ADMINISTRATOR: Role.INSTITUTION_ADMINISTRATOR,
-    RosterRole.DISTRICT_ADMINISTRATOR: Role.INSTITUTION_ADMINISTRATOR,
-}
-CONTEXT_ROLE = {
-    RosterRole.STUDENT: Role.CONTEXT_LEARNER,
-    RosterRole.TEACHER: Role.CONTEXT_INSTRUCTOR,
-    RosterRole.ADMINISTRATOR: Role.CONTEXT_ADMINISTRATOR,
-    RosterRole.DISTRICT_ADMINISTRATOR: Role.CONTEXT_ADMINISTRATOR,
-}
-
 
 @dataclass(frozen=True)
 class Tile:
@@ -92,65 +82,27 @@ class Tile:
     school_class: SchoolClass
 
 
-def _visible_placements(school_class: SchoolClass, *, staff: bool) -> QuerySet[Placement]:
-    """Placements launchable in a class: placed for its school (or this class), deployed to
-    the school or its board, deployment and registration active, audience matching."""
-    district_id = school_class.school.parent_id
-    orgs = [school_class.school_id] + ([district_id] if district_id else [])
-    return Placement.objects.filter(
-        Q(school_class__isnull=True) | Q(school_class=school_class),
-        school_id=school_class.school_id,
-        audience__in=["all", "staff" if staff else "students"],
-        deployment__is_active=True,
-        deployment__org_id__in=orgs,
-        deployment__registration__is_active=True,
-    ).select_related("deployment__registration__tool")
-
-
-def is_visible(placement: Placement, school_class: SchoolClass, *, staff: bool) -> bool:
-    """The same rule as ``_visible_placements``, for one (cached) placement."""
-    deployment = placement.deployment
-    return (
-        placement.school_id == school_class.school_id
-        and placement.school_class_id in (None, school_class.pk)
-        and placement.audience in ("all", "staff" if staff else "students")
-        and deployment.is_active
-        and deployment.org_id in (school_class.school_id, school_class.school.parent_id)
-        and deployment.registration.is_active
-    )
-
-
-def _placements_for_class(school_class: SchoolClass, *, staff: bool) -> list[Placement]:
-    return list(_visible_placements(school_class, staff=staff))
-
-
 def launch_tiles(user: User) -> list[Tile]:
-    """Return the tools a user can launch, one tile per (placement, class).
+    """Return the tools a user can launch, one tile per (placement, class), in two queries.
 
     A student sees each placed tool once, in the context of the class it is placed for or of
     their homeroom. A staff member sees the tools of every class they teach.
     """
-    enrollments = list(
-        Enrollment.objects.filter(user=user, status=EnrollmentStatus.ACTIVE).select_related(
-            "school_class__school"
-        )
-    )
+    classes = [e.school_class for e in membership.enrollments_of(user)]
+    staff = user.role != RosterRole.STUDENT
+    by_class = visibility.visible_by_class(classes, staff=staff)
     tiles: list[Tile] = []
-    if user.role == RosterRole.STUDENT:
+    if not staff:
         seen: set[int] = set()
-        classes = sorted(
-            (e.school_class for e in enrollments),
-            key=lambda k: (k.pk != user.home_class_id, k.pk),
-        )
+        classes.sort(key=lambda k: (k.pk != user.home_class_id, k.pk))
         for school_class in classes:
-            for placement in _placements_for_class(school_class, staff=False):
+            for placement in by_class[school_class.pk]:
                 if placement.pk not in seen:
                     seen.add(placement.pk)
                     tiles.append(Tile(placement, school_class))
     else:
-        for enrollment in enrollments:
-            for placement in _placements_for_class(enrollment.school_class, staff=True):
-                tiles.append(Tile(placement, enrollment.school_class))
+        for school_class in classes:
+            tiles.extend(Tile(p, school_class) for p in by_class[school_class.pk])
     return tiles
 
 
@@ -159,12 +111,6 @@ class Authorized:
     placement: Placement
     school_class: SchoolClass
     roster_role: str
-
-
-_ROLE_SQL = (
-    f"SELECT role FROM {Enrollment._meta.db_table} "  # noqa: S608  (no user input in the text)
-    "WHERE user_id = %s AND school_class_id = %s AND status = %s LIMIT 1"
-)
 
 
 def _membership(user: User, class_id: str) -> tuple[SchoolClass, str] | None:
@@ -176,12 +122,8 @@ def _membership(user: User, class_id: str) -> tuple[SchoolClass, str] | None:
     school_class = config_cache.school_class(key)
     if school_class is None:
         return None
-    # Hand-written on the hot path of every launch: the ORM spends ~0.4 ms building this
-    # query, SQLite ~0.02 ms running it (docs/benchmarks.md).
-    with connection.cursor() as cursor:
-        cursor.execute(_ROLE_SQL, [user.pk, school_class.pk, EnrollmentStatus.ACTIVE.value])
-        row = cursor.fetchone()
-    return None if row is None else (school_class, str(row[0]))
+    role = membership.role_in_class(user.pk, school_class.pk)
+    return None if role is None else (school_class, role)
 
 
 def authorize_placement(
@@ -204,7 +146,9 @@ def authorize_placement(
     placement = config_cache.placement(link_key)
     if (
         placement is None
-        or not is_visible(placement, school_class, staff=roster_role != RosterRole.STUDENT)
+        or not visibility.is_visible(
+            placement, school_class, staff=roster_role != RosterRole.STUDENT
+        )
         or (registration is not None and placement.deployment.registration_id != registration.pk)
         or (deployment_id is not None and placement.deployment.deployment_id != deployment_id)
     ):
@@ -384,48 +328,24 @@ def _resolve_launch(
         raise AuthError("invalid_request", "lti_message_hint has already been used")
 
     deployment = placement.deployment
-    privacy = deployment.effective_privacy_level
-    roles = [
-        INSTITUTION_ROLE.get(RosterRole(user.role), Role.INSTITUTION_STUDENT).value,
-        CONTEXT_ROLE.get(RosterRole(roster_role), Role.CONTEXT_LEARNER).value,
-    ]
-    custom = {**registration.custom_parameters, **placement.custom_parameters}
+    shared = roster_data.privacy(deployment)
     ags_endpoint, nrps_url = _service_claims(registration, deployment, placement, school_class)
-    grade = user.grade if user.role == RosterRole.STUDENT and user.grade else school_class.grade
     return claims.Launch(
         platform=_platform_info(),
         client_id=registration.client_id,
         deployment_id=deployment.deployment_id,
         target_link_uri=placement.target_link_uri or registration.target_link_uri,
-        person=claims.Person(
-            sub=user_key,
-            username=user.username,
-            sourced_id=str(user.sourced_id),
-            given_name=user.first_name,
-            family_name=user.last_name,
-            kana_given_name=user.kana_given_name,
-            kana_family_name=user.kana_family_name,
-            email=user.email,
-        ),
-        roles=roles,
-        context=claims.Context(
-            id=str(school_class.sourced_id),
-            label=school_class.class_code or school_class.title,
-            title=school_class.title,
-            sourced_id=str(school_class.sourced_id),
-        ),
-        resource_link=claims.ResourceLink(
-            id=str(placement.resource_link_id),
-            title=placement.title,
-            description=placement.description,
-        ),
+        person=roster_data.person(user),
+        roles=roles.launch_roles(user.role, roster_role),
+        context=roster_data.context(school_class),
+        resource_link=roster_data.resource_link(placement),
         nonce=request.nonce,
         locale=locale,
         return_url=return_url,
-        share_name=privacy in (PrivacyLevel.NAME, PrivacyLevel.NAME_EMAIL),
-        share_email=privacy == PrivacyLevel.NAME_EMAIL,
-        grade=grade,
-        custom=custom,
+        share_name=shared.share_name,
+        share_email=shared.share_email,
+        grade=roster_data.grade(user, school_class),
+        custom=roster_data.custom_parameters(registration, placement),
         ags=ags_endpoint,
         nrps_url=nrps_url,
     )
@@ -438,8 +358,6 @@ def _service_claims(
     school_class: SchoolClass,
 ) -> tuple[claims.AgsEndpoint | None, str | None]:
     """The AGS and NRPS endpoints a tool allowed to use them receives in its launches."""
-    from . import ags, nrps
-
     services = set(registration.allowed_services)
     ags_endpoint = nrps_url = None
     if services & {Service.AGS, Service.NRPS}:

@@ -11,7 +11,8 @@ from channels.layers import get_channel_layer
 from django.db.models import Q
 
 from lti_platform.models import LineItem, Score, ScoreEvent
-from roster.models import Enrollment, EnrollmentStatus, RosterRole, SchoolClass, User
+from roster import membership
+from roster.models import RosterRole, SchoolClass, User
 
 if TYPE_CHECKING:
     from events.models import Event
@@ -33,9 +34,7 @@ def can_view_class(user: User, school_class: SchoolClass) -> bool:
         return False
     if user.role == RosterRole.ADMINISTRATOR and user.org_id == school_class.school_id:
         return True
-    return Enrollment.objects.filter(
-        user=user, school_class=school_class, role__in=STAFF_ROLES, status=EnrollmentStatus.ACTIVE
-    ).exists()
+    return membership.is_member(user, school_class, roles=STAFF_ROLES)
 
 
 @dataclass(frozen=True)
@@ -51,12 +50,8 @@ def class_gradebook(school_class: SchoolClass) -> tuple[list[LineItem], list[Row
         .select_related("deployment__registration__tool")
         .order_by("created_at", "pk")
     )
-    enrollments = (
-        Enrollment.objects.filter(
-            school_class=school_class, role=RosterRole.STUDENT, status=EnrollmentStatus.ACTIVE
-        )
-        .select_related("user")
-        .order_by("shusseki_no", "user__kana_family_name", "pk")
+    enrollments = membership.members(school_class, roles=[RosterRole.STUDENT]).order_by(
+        "shusseki_no", "user__kana_family_name", "pk"
     )
     scores = {(s.user_id, s.line_item_id): s for s in Score.objects.filter(line_item__in=items)}
     rows = [

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.utils import timezone
 
 from .models import (
     AcademicSession,
@@ -17,6 +18,7 @@ from .models import (
     SchoolClass,
     User,
     school_year_bounds,
+    school_year_of,
 )
 
 DEMO_PASSWORD = "manabi-demo"  # noqa: S105  (printed for the demo; never used outside it)
@@ -107,8 +109,11 @@ def _user(username: str, **fields: object) -> User:
 
 
 @transaction.atomic
-def create_demo_roster(year: int = 2026) -> list[DemoSignIn]:
-    """Create (or refresh) the demo roster and return the sign-ins to print."""
+def create_demo_roster(year: int | None = None) -> list[DemoSignIn]:
+    """Create (or refresh) the demo roster of a 年度 (the current one unless given) and return
+    the sign-ins to print."""
+    if year is None:
+        year = school_year_of(timezone.localdate())
     district, _ = Org.objects.get_or_create(
         identifier="13210", defaults={"name": "まなび市教育委員会", "type": OrgType.DISTRICT}
     )

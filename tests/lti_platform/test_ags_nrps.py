@@ -44,7 +44,7 @@ NOT_FOUND = {"error": "not_found", "error_description": "no such context for thi
 NO_ITEM = {"error": "not_found", "error_description": "no such line item"}
 NOT_MEMBER = {
     "error": "invalid_request",
-    "error_description": "userId is not a member of this context",
+    "error_description": "userId is not a learner of this context",
 }
 ACTIVITY_VALUES = (
     "activityProgress must be one of Initialized, Started, InProgress, Submitted, Completed"
@@ -289,6 +289,12 @@ def test_class_outside_the_deployments_org_is_404(api: Api, tool: Registration) 
     school_only = Deployment.objects.create(
         registration=tool, deployment_id="sakura-only", org=Org.objects.get(identifier=SAKURA)
     )
+    sakura = Org.objects.get(identifier=SAKURA)
+    Placement.objects.create(deployment=school_only, school=sakura, title="whole school")
+    # A placement for a school the deployment does not cover never counts.
+    Placement.objects.create(
+        deployment=school_only, school=Org.objects.get(identifier=MIDORI), title="not covered"
+    )
     junior_high = school_class("1-A")
     assert junior_high.school.identifier == MIDORI
     before = counts()
@@ -296,9 +302,100 @@ def test_class_outside_the_deployments_org_is_404(api: Api, tool: Registration) 
     refused(response, 404, NOT_FOUND, before)
     response = api.client.get(nrps_url(school_only, junior_high), headers=bearer(api.token))
     refused(response, 404, NOT_FOUND, before)
-    # The same deployment reaches its own school's classes; the district one reaches both.
+    # A school placement reaches every class of the school.
     assert api.get(ags_url(school_only, school_class("1-1"))).status_code == 200
-    assert api.get(ags_url(api.dep, junior_high)).status_code == 200
+
+
+def test_a_tool_placed_for_one_class_sees_no_other_class(api: Api) -> None:
+    """The district deployment is placed for 5年2組 only: every other class of the same school
+    (and of the other school) is "not found" for AGS and NRPS, and nothing is written."""
+    item = api.create(label="5-2 quiz")
+    student = User.objects.get(username="sakura-5-2-01")
+    for code in ("1-1", "1-A"):
+        other = school_class(code)
+        before = counts()
+        refused(api.get(ags_url(api.dep, other)), 404, NOT_FOUND, before)
+        refused(
+            api.send(
+                "post", ags_url(api.dep, other), {"label": "x", "scoreMaximum": 1}, c.MEDIA_LINEITEM
+            ),
+            404,
+            NOT_FOUND,
+            before,
+        )
+        item_pk = path_of(item).rsplit("/", 1)[1]
+        for suffix in (f"/{item_pk}", f"/{item_pk}/results"):
+            refused(api.get(ags_url(api.dep, other, suffix)), 404, NOT_FOUND, before)
+        score = {
+            "userId": str(student.eportal_uuid),
+            "timestamp": "2026-04-10T09:30:00Z",
+            "activityProgress": "Completed",
+            "gradingProgress": "FullyGraded",
+        }
+        refused(
+            api.send("post", ags_url(api.dep, other, f"/{item_pk}/scores"), score, c.MEDIA_SCORE),
+            404,
+            NOT_FOUND,
+            before,
+        )
+        refused(
+            api.client.get(nrps_url(api.dep, other), headers=bearer(api.token)),
+            404,
+            NOT_FOUND,
+            before,
+        )
+
+
+def test_removing_the_placement_closes_the_context(api: Api) -> None:
+    Placement.objects.filter(deployment=api.dep).delete()
+    before = counts()
+    refused(api.get(api.url()), 404, NOT_FOUND, before)
+    refused(
+        api.client.get(nrps_url(api.dep, api.klass), headers=bearer(api.token)),
+        404,
+        NOT_FOUND,
+        before,
+    )
+
+
+def test_a_score_for_a_teacher_is_refused(api: Api) -> None:
+    item = api.create()
+    teacher = User.objects.get(username="sakura-t-kato")
+    assert Enrollment.objects.filter(user=teacher, school_class=api.klass).exists()
+    before = counts()
+    refused(api.score(item, teacher), 400, NOT_MEMBER, before)
+
+
+def test_an_ended_enrollment_is_not_a_member(api: Api, roster: dict[str, User]) -> None:
+    item = api.create()
+    leaver = roster["sakura-5-2-03"]
+    Enrollment.objects.filter(user=leaver).update(
+        end_date=timezone.localdate() - datetime.timedelta(days=1)
+    )
+    listed = {m["user_id"] for m in members_of(api.get(nrps_url(api.dep, api.klass)))}
+    assert str(leaver.eportal_uuid) not in listed
+    assert str(roster["sakura-5-2-01"].eportal_uuid) in listed
+    before = counts()
+    refused(api.score(item, leaver), 400, NOT_MEMBER, before)
+
+
+def test_an_enrollment_not_yet_begun_and_a_past_school_year_do_not_count(
+    api: Api, roster: dict[str, User]
+) -> None:
+    starter = roster["sakura-5-2-02"]
+    Enrollment.objects.filter(user=starter).update(
+        begin_date=timezone.localdate() + datetime.timedelta(days=1)
+    )
+    listed = {m["user_id"] for m in members_of(api.get(nrps_url(api.dep, api.klass)))}
+    assert str(starter.eportal_uuid) not in listed
+    assert str(roster["sakura-5-2-01"].eportal_uuid) in listed
+    # The class's 年度 is over: nobody is a member any more.
+    from roster.models import AcademicSession
+
+    api.klass.terms.set(
+        [AcademicSession.school_year_for(api.klass.school, timezone.localdate().year - 3)]
+    )
+    assert members_of(api.get(nrps_url(api.dep, api.klass))) == []
 
 
 def test_another_tools_line_item_is_404(api: Api, other_api: Api) -> None:
@@ -334,8 +431,17 @@ def test_another_tools_line_item_is_404(api: Api, other_api: Api) -> None:
     assert api.get(api.url()).json() == []
 
 
+def place(api: Api, code: str) -> SchoolClass:
+    """Place the test tool for one more class of the same deployment."""
+    klass = school_class(code)
+    Placement.objects.create(
+        deployment=api.dep, school=klass.school, school_class=klass, title=f"test {code}"
+    )
+    return klass
+
+
 def test_line_item_of_another_class_is_404(api: Api) -> None:
-    first_grade = Api(api.client, api.token, api.dep, school_class("1-1"))
+    first_grade = Api(api.client, api.token, api.dep, place(api, "1-1"))
     item = first_grade.create()
     item_pk = path_of(item).rsplit("/", 1)[1]
     before = counts()
@@ -534,12 +640,13 @@ def test_create_with_another_tools_resource_link_is_refused(api: Api, other: Reg
 def test_create_with_a_resource_link_of_another_context_is_refused(
     api: Api, tool: Registration
 ) -> None:
-    first_grade = Api(api.client, api.token, api.dep, school_class("1-1"))
+    five_two = placement(tool)
+    first_grade = Api(api.client, api.token, api.dep, place(api, "1-1"))
     before = counts()
     body = {
         "label": "x",
         "scoreMaximum": 1,
-        "resourceLinkId": str(placement(tool).resource_link_id),
+        "resourceLinkId": str(five_two.resource_link_id),
     }
     response = first_grade.send("post", first_grade.url(), body, c.MEDIA_LINEITEM)
     refused(response, 400, bad("resourceLinkId is not a resource link of this tool"), before)
@@ -723,6 +830,7 @@ def test_get_put_delete_one_line_item(api: Api, tool: Registration) -> None:
     response = api.client.delete(url, headers=bearer(api.token))
     assert response.status_code == 204
     assert response.content == b""
+    assert "Content-Type" not in response
     refused(api.get(url), 404, NO_ITEM, {**before, "LineItem": 0})
     refused(
         api.client.delete(url, headers=bearer(api.token)), 404, NO_ITEM, {**before, "LineItem": 0}
@@ -795,6 +903,7 @@ def test_score_is_stored_with_its_history(api: Api, item: dict[str, Any], studen
     response = api.score(item, student, comment="よくできました")
     assert response.status_code == 204
     assert response.content == b""
+    assert "Content-Type" not in response
     assert counts() == {**before, "Score": 1, "ScoreEvent": 1}
     score = Score.objects.get()
     assert (score.user, score.score_given, score.score_maximum) == (student, 8.0, 10.0)
@@ -1164,20 +1273,21 @@ def test_unknown_role_is_400(api: Api, role: str) -> None:
     refused(response, 400, bad("role is not a context role"), before)
 
 
-def differences_since(link: str, base: str) -> int:
-    match = re.search(rf"<{re.escape(base)}\?since=(\d+)>; rel=\"differences\"$", link)
+def differences_since(link: str, base: str) -> str:
+    """The differences cursor: Unix time with microseconds."""
+    match = re.search(rf"<{re.escape(base)}\?since=(\d+\.\d{{6}})>; rel=\"differences\"$", link)
     assert match, link
-    return int(match.group(1))
+    return match.group(1)
 
 
 def test_nrps_paging_link_header(api: Api) -> None:
     url = nrps_url(api.dep, api.klass)
     base = ISSUER + url
-    start = int(time.time())
+    start = time.time()
     response = api.get(url, {"limit": "3"})
     assert len(members_of(response)) == 3
     since = differences_since(response["Link"], base)
-    assert start <= since <= int(time.time())
+    assert start - 0.001 <= float(since) <= time.time()
     assert response["Link"] == (
         f'<{base}?limit=3&page=2>; rel="next", <{base}?since={since}>; rel="differences"'
     )
@@ -1218,14 +1328,17 @@ def test_differences_report_who_left(api: Api, roster: dict[str, User]) -> None:
     leaving = Enrollment.objects.get(user=roster["sakura-5-2-03"])
     leaving.status = EnrollmentStatus.TO_BE_DELETED
     leaving.save()
-    changed = members_of(api.get(url, {"since": str(since)}))
+    changed = members_of(api.get(url, {"since": since}))
     assert [(m["user_id"], m["status"]) for m in changed] == [
         (str(roster["sakura-5-2-03"].eportal_uuid), "Deleted")
     ]
     assert len(members_of(api.get(url))) == 6
 
 
-@pytest.mark.parametrize("since", ["abc", "-1", "1.5", "²", "9" * 5000, "99999999999999", ""])
+@pytest.mark.parametrize(
+    "since",
+    ["abc", "-1", "1.5", "1.1234567", "1.", ".5", "²", "9" * 5000, "99999999999999", ""],
+)
 def test_junk_since_is_400(api: Api, since: str) -> None:
     before = counts()
     response = api.get(nrps_url(api.dep, api.klass), {"since": since})

@@ -64,7 +64,8 @@ def test_the_one_query_keeps_every_visible_placement() -> None:
     PlacementFactory.create(
         school_class=klass, deployment=DeploymentFactory.create(org=elsewhere.school)
     )
-    Deployment.objects.filter(pk=Placement.objects.first().deployment_id).update(is_active=False)
+    switched_off = Placement.objects.order_by("pk")[0].deployment_id
+    Deployment.objects.filter(pk=switched_off).update(is_active=False)
     everything = list(Placement.objects.select_related("deployment__registration"))
     for staff in (False, True):
         listed = visibility.visible_by_class(classes, staff=staff)
