@@ -1,23 +1,86 @@
-"""Errors of the platform layer (views render them in one place)."""
+"""Errors of the platform layer: each subclass carries its wire code and HTTP status; views
+render them in one place per wire format (``rendering``)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from http import HTTPStatus
 
+from .protocol.errors import ProtocolError
 
-class PlatformError(Exception):
-    """Base: carries an error code, a description and an HTTP status."""
+
+class PlatformError(ProtocolError):
+    """Base of the platform's own errors (the protocol layer's share the same shape)."""
 
     error = "invalid_request"
     status = HTTPStatus.BAD_REQUEST
 
-    def __init__(self, description: str) -> None:
-        super().__init__(description)
-        self.description = description
 
-
-class LaunchNotAllowed(PlatformError):
-    """The tool is not placed for this user and class (answered as 'not found')."""
+class NotFound(PlatformError):
+    """The resource does not exist or belongs to someone else (one answer for both)."""
 
     error = "not_found"
     status = HTTPStatus.NOT_FOUND
+
+
+class LaunchNotAllowed(NotFound):
+    """The tool is not placed for this user and class (answered as 'not found')."""
+
+
+class StaleScore(PlatformError):
+    """A score older than the stored one: nothing was written."""
+
+    error = "stale_score"
+    status = HTTPStatus.CONFLICT
+
+
+class MethodNotAllowed(PlatformError):
+    status = HTTPStatus.METHOD_NOT_ALLOWED
+
+    def __init__(self, allowed: Iterable[str]) -> None:
+        self.allowed = ", ".join(allowed)
+        super().__init__(f"allowed methods: {self.allowed}")
+
+    def headers(self) -> Mapping[str, str]:
+        return {"Allow": self.allowed}
+
+
+class UnsupportedMediaType(PlatformError):
+    error = "unsupported_media_type"
+    status = HTTPStatus.UNSUPPORTED_MEDIA_TYPE
+
+
+class RequestTooLarge(PlatformError):
+    error = "request_too_large"
+    status = HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+
+
+class NotAcceptable(PlatformError):
+    error = "not_acceptable"
+    status = HTTPStatus.NOT_ACCEPTABLE
+
+
+class BearerError(PlatformError):
+    """RFC 6750 §3.1: invalid_token (401) or insufficient_scope (403), with the
+    ``WWW-Authenticate`` challenge (no error attributes when no credentials were sent)."""
+
+    error = "invalid_token"
+    status = HTTPStatus.UNAUTHORIZED
+
+    def __init__(self, description: str, *, anonymous: bool = False) -> None:
+        super().__init__(description)
+        self.anonymous = anonymous
+
+    def headers(self) -> Mapping[str, str]:
+        if self.anonymous:
+            return {"WWW-Authenticate": "Bearer"}
+        return {
+            "WWW-Authenticate": (
+                f'Bearer error="{self.error}", error_description="{self.description}"'
+            )
+        }
+
+
+class InsufficientScope(BearerError):
+    error = "insufficient_scope"
+    status = HTTPStatus.FORBIDDEN

@@ -17,11 +17,19 @@ from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from . import ags, nrps, tokens
+from . import ags, nrps, rendering, tokens
+from .errors import (
+    MethodNotAllowed,
+    NotAcceptable,
+    NotFound,
+    PlatformError,
+    RequestTooLarge,
+    UnsupportedMediaType,
+)
 from .protocol import constants as c
 from .protocol import nrps as nrps_protocol
 from .protocol import oauth
-from .protocol.ags import AgsError
+from .protocol.errors import ProtocolError
 
 MAX_BODY = 64 * 1024
 DEFAULT_LIMIT = 100
@@ -31,51 +39,22 @@ READ_LINEITEMS = (c.SCOPE_LINEITEM, c.SCOPE_LINEITEM_READONLY)
 WRITE_LINEITEMS = (c.SCOPE_LINEITEM,)
 
 
-def _error(status: int, error: str, description: str, **headers: str) -> JsonResponse:
-    response = JsonResponse({"error": error, "error_description": description}, status=status)
-    for name, value in headers.items():
-        response[name.replace("_", "-")] = value
-    return response
-
-
-class ServiceError(Exception):
-    def __init__(self, status: int, error: str, description: str) -> None:
-        super().__init__(description)
-        self.response = _error(status, error, description)
-
-
-def _no_store(response: HttpResponse) -> HttpResponse:
-    response["Cache-Control"] = "no-store"
-    response["Pragma"] = "no-cache"
-    return response
-
-
 @csrf_exempt
 def token(request: HttpRequest) -> HttpResponse:
     """OAuth 2.0 token endpoint: client_credentials with a private_key_jwt client assertion."""
-    if request.method != "POST":
-        return _no_store(
-            _error(HTTPStatus.METHOD_NOT_ALLOWED, "invalid_request", "use POST", Allow="POST")
-        )
-    if request.content_type != "application/x-www-form-urlencoded":
-        return _no_store(
-            _error(
-                HTTPStatus.BAD_REQUEST,
-                "invalid_request",
-                "the body must be application/x-www-form-urlencoded",
-            )
-        )
     try:
-        form = {key: request.POST.get(key, "") for key in request.POST}
-    except (RequestDataTooBig, TooManyFieldsSent):
-        return _no_store(
-            _error(HTTPStatus.BAD_REQUEST, "invalid_request", "the form body is too large")
-        )
-    try:
+        if request.method != "POST":
+            raise MethodNotAllowed(["POST"])
+        if request.content_type != "application/x-www-form-urlencoded":
+            raise oauth.InvalidRequest("the body must be application/x-www-form-urlencoded")
+        try:
+            form = {key: request.POST.get(key, "") for key in request.POST}
+        except (RequestDataTooBig, TooManyFieldsSent) as exc:
+            raise oauth.InvalidRequest("the form body is too large") from exc
         body = tokens.issue_access_token(form=form)
-    except oauth.OAuthError as exc:
-        return _no_store(JsonResponse(oauth.error_body(exc), status=exc.status))
-    return _no_store(JsonResponse(body))
+    except ProtocolError as exc:
+        return rendering.oauth_error(exc)
+    return rendering.no_store(JsonResponse(body))
 
 
 # --- shared request handling --------------------------------------------------------------
@@ -91,34 +70,18 @@ def _accepts(request: HttpRequest, media_type: str) -> bool:
 
 def _read_json(request: HttpRequest, media_type: str) -> Any:
     if request.content_type != media_type:
-        raise ServiceError(
-            HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            f"the body must be {media_type}",
-        )
+        raise UnsupportedMediaType(f"the body must be {media_type}")
     try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
         length = 0
-    if length > MAX_BODY:
-        raise ServiceError(
-            HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
-            "request_too_large",
-            f"the body is larger than {MAX_BODY} bytes",
-        )
-    raw = request.read(MAX_BODY + 1)
-    if len(raw) > MAX_BODY:
-        raise ServiceError(
-            HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
-            "request_too_large",
-            f"the body is larger than {MAX_BODY} bytes",
-        )
+    raw = request.read(MAX_BODY + 1) if length <= MAX_BODY else b""
+    if length > MAX_BODY or len(raw) > MAX_BODY:
+        raise RequestTooLarge(f"the body is larger than {MAX_BODY} bytes")
     try:
         return json.loads(raw)
     except (ValueError, RecursionError) as exc:  # RecursionError: arrays nested too deeply
-        raise ServiceError(
-            HTTPStatus.BAD_REQUEST, "invalid_request", "the body is not valid JSON"
-        ) from exc
+        raise PlatformError("the body is not valid JSON") from exc
 
 
 def _digits(raw: str) -> int | None:
@@ -135,11 +98,7 @@ def _int_param(request: HttpRequest, name: str, default: int, *, low: int, high:
         return default
     value = _digits(raw)
     if value is None or not low <= value <= high:
-        raise ServiceError(
-            HTTPStatus.BAD_REQUEST,
-            "invalid_request",
-            f"{name} must be an integer from {low} to {high}",
-        )
+        raise PlatformError(f"{name} must be an integer from {low} to {high}")
     return value
 
 
@@ -165,67 +124,34 @@ Handler = Callable[..., HttpResponse]
 
 
 def service(methods: dict[str, tuple[str, ...]]) -> Callable[[Handler], Handler]:
-    """Check the method, the Bearer token's scopes and the context; call the view."""
+    """Check the method, the Bearer token's scopes and the context; call the view. Every
+    error becomes the service JSON body of its class (``rendering.json_error``)."""
 
     def decorate(view: Handler) -> Handler:
         @csrf_exempt
         def wrapper(
             request: HttpRequest, deployment: int, context: str, **kwargs: Any
         ) -> HttpResponse:
-            scopes = methods.get(request.method or "")
-            if scopes is None:
-                response = _error(
-                    HTTPStatus.METHOD_NOT_ALLOWED,
-                    "invalid_request",
-                    f"allowed methods: {', '.join(methods)}",
-                )
-                response["Allow"] = ", ".join(methods)
-                return response
             try:
+                scopes = methods.get(request.method or "")
+                if scopes is None:
+                    raise MethodNotAllowed(methods)
                 client = tokens.authenticate(
                     request.headers.get("Authorization", ""), any_of=scopes
                 )
-            except tokens.BearerError as exc:
-                response = _error(exc.status, exc.error, exc.description)
-                # RFC 6750 §3.1: no error attributes when no credentials were sent.
-                response["WWW-Authenticate"] = (
-                    "Bearer"
-                    if exc.anonymous
-                    else f'Bearer error="{exc.error}", error_description="{exc.description}"'
-                )
-                return response
-            try:
                 ctx = ags.service_context(client.registration, deployment, context)
                 return view(request, ctx, **kwargs)
-            except ags.NotFound as exc:
-                return _error(HTTPStatus.NOT_FOUND, "not_found", str(exc))
-            except AgsError as exc:
-                return _error(HTTPStatus.BAD_REQUEST, "invalid_request", exc.description)
-            except ags.StaleScore as exc:
-                return _error(HTTPStatus.CONFLICT, "stale_score", str(exc))
-            except ServiceError as exc:
-                return exc.response
+            except ProtocolError as exc:
+                return rendering.json_error(exc)
 
         return wrapper
 
     return decorate
 
 
-def _json(body: Any, media_type: str, status: int = HTTPStatus.OK) -> JsonResponse:
-    return JsonResponse(
-        body,
-        status=status,
-        safe=False,
-        content_type=media_type,
-        json_dumps_params={"ensure_ascii": False},
-    )
-
-
 def _require_accept(request: HttpRequest, media_type: str) -> None:
     if not _accepts(request, media_type):
-        raise ServiceError(
-            HTTPStatus.NOT_ACCEPTABLE, "not_acceptable", f"this resource is {media_type}"
-        )
+        raise NotAcceptable(f"this resource is {media_type}")
 
 
 # --- AGS ----------------------------------------------------------------------------------
@@ -236,7 +162,7 @@ def lineitems(request: HttpRequest, ctx: ags.ServiceContext) -> HttpResponse:
     if request.method == "POST":
         _require_accept(request, c.MEDIA_LINEITEM)
         item = ags.create_line_item(ctx, _read_json(request, c.MEDIA_LINEITEM))
-        response = _json(item, c.MEDIA_LINEITEM, HTTPStatus.CREATED)
+        response = rendering.json_body(item, c.MEDIA_LINEITEM, HTTPStatus.CREATED)
         response["Location"] = item["id"]
         return response
     _require_accept(request, c.MEDIA_LINEITEM_CONTAINER)
@@ -249,7 +175,7 @@ def lineitems(request: HttpRequest, ctx: ags.ServiceContext) -> HttpResponse:
         offset=offset,
         limit=limit,
     )
-    response = _json(items, c.MEDIA_LINEITEM_CONTAINER)
+    response = rendering.json_body(items, c.MEDIA_LINEITEM_CONTAINER)
     if more:
         response["Link"] = nrps_protocol.link_header(
             [_next_link(ctx.lineitems_url, request, page, limit)]
@@ -261,19 +187,19 @@ def lineitems(request: HttpRequest, ctx: ags.ServiceContext) -> HttpResponse:
 def lineitem(request: HttpRequest, ctx: ags.ServiceContext, item: int) -> HttpResponse:
     if request.method == "DELETE":
         ags.delete_line_item(ctx, item)
-        return HttpResponse(status=HTTPStatus.NO_CONTENT)
+        return rendering.no_content()
     _require_accept(request, c.MEDIA_LINEITEM)
     if request.method == "PUT":
         body = ags.update_line_item(ctx, item, _read_json(request, c.MEDIA_LINEITEM))
     else:
         body = ags.line_item_json(ctx, ags.get_line_item(ctx, item))
-    return _json(body, c.MEDIA_LINEITEM)
+    return rendering.json_body(body, c.MEDIA_LINEITEM)
 
 
 @service({"POST": (c.SCOPE_SCORE,)})
 def scores(request: HttpRequest, ctx: ags.ServiceContext, item: int) -> HttpResponse:
     ags.record_score(ctx, item, _read_json(request, c.MEDIA_SCORE))
-    return HttpResponse(status=HTTPStatus.NO_CONTENT)
+    return rendering.no_content()
 
 
 @service({"GET": (c.SCOPE_RESULT_READONLY,)})
@@ -283,7 +209,7 @@ def results(request: HttpRequest, ctx: ags.ServiceContext, item: int) -> HttpRes
     body, more = ags.list_results(
         ctx, item, user_id=request.GET.get("user_id"), offset=offset, limit=limit
     )
-    response = _json(body, c.MEDIA_RESULT_CONTAINER)
+    response = rendering.json_body(body, c.MEDIA_RESULT_CONTAINER)
     if more:
         base = f"{ctx.lineitems_url}/{item}/results"
         response["Link"] = nrps_protocol.link_header([_next_link(base, request, page, limit)])
@@ -301,12 +227,12 @@ def memberships(request: HttpRequest, ctx: ags.ServiceContext) -> HttpResponse:
     if "role" in request.GET:
         role = nrps_protocol.role_filter(request.GET["role"])
         if role is None:
-            return _error(HTTPStatus.BAD_REQUEST, "invalid_request", "role is not a context role")
+            raise PlatformError("role is not a context role")
     since = None
     if "since" in request.GET:
         since = nrps_protocol.parse_since(request.GET["since"])
         if since is None:
-            return _error(HTTPStatus.BAD_REQUEST, "invalid_request", "since must be a Unix time")
+            raise PlatformError("since must be a Unix time")
     # The differences cursor is taken before the read: a change made while this page is built
     # is reported again next time rather than lost.
     snapshot = datetime.datetime.now(tz=datetime.UTC)
@@ -323,6 +249,15 @@ def memberships(request: HttpRequest, ctx: ags.ServiceContext) -> HttpResponse:
             "differences",
         )
     )
-    response = _json(body, c.MEDIA_MEMBERSHIP_CONTAINER)
+    response = rendering.json_body(body, c.MEDIA_MEMBERSHIP_CONTAINER)
     response["Link"] = nrps_protocol.link_header(links)
     return response
+
+
+# --- everything else under /lti/ -----------------------------------------------------------
+
+
+@csrf_exempt
+def unrouted(request: HttpRequest, path: str = "") -> HttpResponse:
+    """Unknown URLs under /lti/ answer a JSON error like every other service endpoint."""
+    return rendering.json_error(NotFound("no such endpoint"))

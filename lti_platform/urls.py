@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from . import service_views, views
 
@@ -22,3 +22,6 @@ urlpatterns += [
         name="memberships",
     ),
 ]
+
+# Last: any other URL under /lti/ is a JSON "not found", as every service error is.
+urlpatterns += [re_path(r"^(?P<path>.*)$", service_views.unrouted, name="unrouted")]

@@ -2,38 +2,54 @@
 
 from __future__ import annotations
 
-from http import HTTPStatus
+import functools
+from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
-from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_http_methods
 
 from roster.models import User
 
-from . import services
-from .errors import PlatformError
+from . import rendering, services
+from .errors import MethodNotAllowed, PlatformError
 from .keys import key_ring
 from .protocol import oidc
 from .protocol.errors import UntrustedRedirectError
 
 LOCALES = {"ja": "ja-JP", "en": "en"}
+View = Callable[..., HttpResponse]
 
 
-@require_GET
-def jwks(request: HttpRequest) -> JsonResponse:
+def _allow(*methods: str) -> Callable[[View], View]:
+    """Refuse other methods with the JSON error every /lti/ endpoint answers."""
+
+    def decorate(view: View) -> View:
+        @functools.wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if request.method not in methods:
+                return rendering.json_error(MethodNotAllowed(methods))
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+@_allow("GET", "HEAD")
+def jwks(request: HttpRequest) -> HttpResponse:
     """Publish the platform's public keys (next, active and retired-in-grace)."""
     response = JsonResponse(key_ring.published_jwks())
     response["Cache-Control"] = f"public, max-age={settings.LTI_JWKS_MAX_AGE}"
     return response
 
 
-@require_GET
+@_allow("GET", "HEAD")
 @login_required
 @never_cache
 def launch(request: HttpRequest, resource_link_id: str, class_id: str) -> HttpResponse:
@@ -44,12 +60,12 @@ def launch(request: HttpRequest, resource_link_id: str, class_id: str) -> HttpRe
             acting_user=request.user, resource_link_id=str(resource_link_id), class_id=str(class_id)
         )
     except PlatformError as exc:
-        return _error_page(request, exc.description, exc.status)
+        return rendering.error_page(request, exc)
     return HttpResponseRedirect(url)
 
 
 @csrf_exempt  # the tool posts here cross-site; no state changes on the user's behalf
-@require_http_methods(["GET", "POST"])
+@_allow("GET", "POST")
 @never_cache
 def authorize(request: HttpRequest) -> HttpResponse:
     """OIDC authentication endpoint for LTI 1.3 launches (form_post response mode)."""
@@ -64,10 +80,6 @@ def authorize(request: HttpRequest) -> HttpResponse:
             return_url=settings.LTI_ISSUER + reverse("portal:home"),
         )
     except UntrustedRedirectError as exc:
-        return _error_page(request, exc.description, HTTPStatus.BAD_REQUEST)
+        return rendering.error_page(request, exc)
     html = oidc.form_post_html(form.action, form.fields, title=_("ツールを開いています…"))
     return HttpResponse(html)
-
-
-def _error_page(request: HttpRequest, description: str, status: int) -> HttpResponse:
-    return render(request, "lti_platform/error.html", {"description": description}, status=status)

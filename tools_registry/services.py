@@ -11,6 +11,7 @@ from django.db import transaction
 from lti_platform.protocol.claims import RESERVED_CUSTOM
 from roster.models import Org, SchoolClass
 
+from .errors import ToolSpecError
 from .models import (
     Deployment,
     Placement,
@@ -21,10 +22,6 @@ from .models import (
     ToolKind,
 )
 from .visibility import deployment_covers
-
-
-class ToolSpecError(ValueError):
-    """A tool spec is invalid; the message names the field."""
 
 
 def _url(value: Any, field: str, *, required: bool = True) -> str:

@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from django.core.cache import cache
 
+from .errors import ToolKeyError
 from .models import Registration
 
 logger = logging.getLogger("manabi.tool_keys")
@@ -22,10 +23,6 @@ logger = logging.getLogger("manabi.tool_keys")
 JWKS_TIMEOUT = (3.05, 5)
 JWKS_CACHE_SECONDS = 300
 MAX_JWKS_BYTES = 256 * 1024
-
-
-class ToolKeyError(Exception):
-    """The tool's key cannot be found or fetched; the message says why."""
 
 
 def _cache_key(url: str) -> str:

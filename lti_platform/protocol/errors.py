@@ -1,16 +1,30 @@
-"""Protocol errors that carry their wire code (OIDC Core 3.1.2.6, RFC 6749 §4.1.2.1)."""
+"""Protocol errors that carry their wire code and HTTP status (OIDC Core 3.1.2.6, RFC 6749
+§5.2, RFC 6750 §3.1, the LTI Advantage services).
+
+Every error the platform answers is a ``ProtocolError``: ``error`` (the wire code),
+``description`` (for the tool's developer, never personal data) and ``status``. Where an error
+is shown — OAuth JSON, an OIDC error form_post, a service JSON body, an HTML page — is decided
+by the one renderer of that wire format (``lti_platform.rendering``), not by the error.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 
 class ProtocolError(Exception):
     """Base of every error the protocol layer raises."""
 
     error = "invalid_request"
+    status = 400
 
     def __init__(self, description: str) -> None:
         super().__init__(description)
         self.description = description
+
+    def headers(self) -> Mapping[str, str]:
+        """Response headers the error requires (``Allow``, ``WWW-Authenticate``…)."""
+        return {}
 
 
 class UntrustedRedirectError(ProtocolError):

@@ -170,7 +170,7 @@ def test_lifetime_of_exactly_one_hour_is_accepted(client: Client, tool: Registra
 def test_get_is_method_not_allowed(client: Client, tool: Registration) -> None:
     before = counts()
     response = client.get("/lti/token", token_form(sign(tool), ALL_SCOPES))
-    assert_refused(response, before, "invalid_request", "use POST", status=405)
+    assert_refused(response, before, "invalid_request", "allowed methods: POST", status=405)
     assert response["Allow"] == "POST"
 
 
@@ -178,7 +178,7 @@ def test_get_is_method_not_allowed(client: Client, tool: Registration) -> None:
 def test_other_methods_are_not_allowed(client: Client, tool: Registration, method: str) -> None:
     before = counts()
     response = getattr(client, method)("/lti/token")
-    assert_refused(response, before, "invalid_request", "use POST", status=405)
+    assert_refused(response, before, "invalid_request", "allowed methods: POST", status=405)
 
 
 @pytest.mark.parametrize(

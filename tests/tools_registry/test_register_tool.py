@@ -13,8 +13,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from tests.factories import SchoolClassFactory
+from tools_registry.errors import ToolSpecError
 from tools_registry.models import Deployment, Placement, Registration, Tool
-from tools_registry.services import ToolSpecError, register_tool_from_spec
+from tools_registry.services import register_tool_from_spec
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from tools_registry.services import ToolSpecError, register_tool_from_spec
+from tools_registry.errors import ToolSpecError
+from tools_registry.services import register_tool_from_spec
 
 
 class Command(BaseCommand):
