@@ -186,3 +186,37 @@ def test_no_self_sign_up(client: Client) -> None:
     )
     assert "account/signup_closed.html" in [t.name for t in response.templates]
     assert not User.objects.filter(username="intruder").exists()
+
+
+def _home_queries(client: Client, user: User) -> tuple[int, str]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(user)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/")
+    assert response.status_code == HTTPStatus.OK
+    return len(queries), response.content.decode()
+
+
+@pytest.mark.parametrize("role", ["student", "teacher"])
+def test_home_reads_its_tiles_in_a_constant_number_of_queries(client: Client, role: str) -> None:
+    """1, 5 or 20 classes, each with its own tool placed: the same number of queries."""
+    from tests.factories import EnrollmentFactory
+
+    counts = {}
+    for n in (1, 5, 20):
+        classes = [SchoolClassFactory.create() for _ in range(n)]
+        if role == "student":
+            user = StudentFactory.create(home_class=classes[0])
+            for school_class in classes[1:]:
+                EnrollmentFactory.create(user=user, school_class=school_class)
+        else:
+            user = TeacherFactory.create(teaches=classes)
+        for school_class in classes:
+            PlacementFactory.create(school_class=school_class)
+        counts[n], page = _home_queries(client, user)
+        launches = {p.resource_link_id for p in Placement.objects.filter(school_class__in=classes)}
+        assert len(launches) == n
+        assert all(f"/lti/launch/{link}/" in page for link in launches)
+    assert counts[1] == counts[5] == counts[20], counts
