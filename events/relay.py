@@ -39,7 +39,7 @@ from django.db import connection, connections, transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
 
-from lti_platform.writelock import serialized_writes
+from dbtools.writelock import serialized_writes
 
 from .conf import DeliveryMode, Subscriber, app_settings
 from .models import Delivery, Event

@@ -18,6 +18,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 import events
+from dbtools.writelock import serialized_writes
 from roster import membership
 from roster.models import SchoolClass
 from tools_registry import visibility
@@ -27,7 +28,6 @@ from . import roles
 from .errors import NotFound, StaleScore
 from .models import LineItem, Score, ScoreEvent
 from .protocol import ags
-from .writelock import serialized_writes
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
 import events
+from dbtools.writelock import serialized_writes
 from roster import membership
 from roster.models import RosterRole, SchoolClass, User
 from tools_registry import visibility
@@ -32,7 +33,6 @@ from .protocol import claims, hints, oidc
 from .protocol.ags import format_datetime
 from .protocol.constants import AGS_SCOPES
 from .protocol.errors import AuthError, InvalidHintError, UntrustedRedirectError
-from .writelock import serialized_writes
 
 PRODUCT_VERSION = "0.1.0"
 

@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from django.test import Client
 
+from events.models import Delivery, Event
 from lti_platform.models import AccessToken, LineItem, OneTimeToken, Score, ScoreEvent
 from lti_platform.protocol import constants as c
 from roster.demo import create_demo_roster
@@ -143,7 +144,7 @@ def counts() -> dict[str, int]:
     """Row counts of everything a service request may write."""
     return {
         model.__name__: model.objects.count()
-        for model in (AccessToken, LineItem, Score, ScoreEvent, OneTimeToken)
+        for model in (AccessToken, LineItem, Score, ScoreEvent, OneTimeToken, Event, Delivery)
     }
 
 

@@ -904,7 +904,7 @@ def test_score_is_stored_with_its_history(api: Api, item: dict[str, Any], studen
     assert response.status_code == 204
     assert response.content == b""
     assert "Content-Type" not in response
-    assert counts() == {**before, "Score": 1, "ScoreEvent": 1}
+    assert counts() == {**before, "Score": 1, "ScoreEvent": 1, "Event": before["Event"] + 1}
     score = Score.objects.get()
     assert (score.user, score.score_given, score.score_maximum) == (student, 8.0, 10.0)
     assert score.timestamp == datetime.datetime(2026, 4, 10, 9, 30, tzinfo=datetime.UTC)
@@ -1079,7 +1079,11 @@ def test_score_with_an_equal_timestamp_updates(
         item, student, timestamp="2026-04-10T18:30:00+09:00", scoreGiven=7, comment="再採点"
     )
     assert response.status_code == 204
-    assert counts() == {**before, "ScoreEvent": before["ScoreEvent"] + 1}
+    assert counts() == {
+        **before,
+        "ScoreEvent": before["ScoreEvent"] + 1,
+        "Event": before["Event"] + 1,
+    }
     score = Score.objects.get()
     assert (score.score_given, score.comment) == (7.0, "再採点")
 
