@@ -7,4 +7,12 @@ class LtiPlatformConfig(AppConfig):
     verbose_name = _("LTIプラットフォーム")
 
     def ready(self) -> None:
+        from django.core.signals import request_started
+        from django.db.models.signals import post_migrate
+
         from . import checks  # noqa: F401  (registers the system checks)
+        from .config_cache import config_cache
+        from .generation import reinstall_after_migrate
+
+        request_started.connect(config_cache.request_started, dispatch_uid="config_cache")
+        post_migrate.connect(reinstall_after_migrate, sender=self, dispatch_uid="config_generation")

@@ -169,3 +169,19 @@ class ScoreEvent(ScoreFields):
 
     def __str__(self) -> str:
         return f"{self.line_item_id}/{self.user_id} @ {self.timestamp}"
+
+
+class ConfigGeneration(models.Model):
+    """One row (pk 1): a counter that database triggers bump on every write to the rows the
+    per-process configuration cache keeps (``lti_platform.config_cache``), whichever process
+    or path wrote them — save(), queryset.update(), raw SQL, the admin. The triggers are
+    ``lti_platform.generation``'s, installed by migration 0004 and after every migrate."""
+
+    value = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("設定の世代")
+        verbose_name_plural = _("設定の世代")
+
+    def __str__(self) -> str:
+        return str(self.value)

@@ -8,6 +8,7 @@ import pytest
 from django.test import Client
 
 from demo_tools.setup import register_demo_tools
+from lti_platform.config_cache import config_cache
 from lti_platform.keys import ensure_keys, key_ring
 from roster.demo import DEMO_PASSWORD, create_demo_roster
 from roster.models import User
@@ -23,6 +24,13 @@ from tests.factories import (  # noqa: F401  (fixtures that return factories)
 def _fresh_key_ring() -> None:
     """Each test sees the key table of its own database."""
     key_ring.invalidate()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_config_cache() -> None:
+    """The configuration cache is on in tests; each test starts it empty (a rolled-back test
+    database can repeat a generation value another test's cache entries were read at)."""
+    config_cache.clear()
 
 
 @pytest.fixture

@@ -18,6 +18,3 @@ LTI_PLATFORM_GUID = "6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b"
 LTI_ISSUER = "http://testserver"
 LTI_KEY_REFRESH_SECONDS = 0
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
-# Tests change rows with queryset.update() (no signals): read configuration fresh, except in
-# the tests of the cache itself.
-LTI_CONFIG_CACHE_SECONDS = 0
