@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime
 import hashlib
 import secrets
-import time
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -102,36 +101,12 @@ class ServiceClient:
     scopes: frozenset[str]
 
 
-_TokenRow = tuple[int, list[str], datetime.datetime]
-_token_rows: dict[str, tuple[float, _TokenRow]] = {}
-
-
-def _token_row(token_hash: str) -> _TokenRow | None:
-    """The token's (registration, scopes, expiry), kept per process for the configuration cache
-    lifetime: a token cannot change, and expiry and registration are checked on every use."""
-    now = time.monotonic()
-    hit = _token_rows.get(token_hash)
-    if hit is not None and hit[0] > now:
-        return hit[1]
-    row = (
-        AccessToken.objects.filter(token_hash=token_hash)
-        .values_list("registration_id", "scopes", "expires_at")
-        .first()
-    )
-    lifetime = float(settings.LTI_CONFIG_CACHE_SECONDS)
-    if row is not None and lifetime > 0:
-        if len(_token_rows) > 10_000:
-            _token_rows.clear()
-        _token_rows[token_hash] = (now + lifetime, row)
-    return row
-
-
 def authenticate(authorization: str, *, any_of: tuple[str, ...]) -> ServiceClient:
     """Return the tool behind a Bearer token that carries one of ``any_of`` scopes."""
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise BearerError("invalid_token", "a Bearer access token is required", 401, anonymous=True)
-    row = _token_row(_hash(token.strip()))
+    row = config_cache.access_token(_hash(token.strip()))  # generation-checked, see there
     registration = config_cache.registration_by_pk(row[0]) if row is not None else None
     if row is None or row[2] <= timezone.now() or registration is None:
         raise BearerError("invalid_token", "the access token is unknown or has expired", 401)
