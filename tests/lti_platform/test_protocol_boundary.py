@@ -53,6 +53,13 @@ def _lint(tmp_path: Path, files: dict[str, str], contract: dict[str, Any]) -> tu
     return result.returncode, result.stdout + result.stderr
 
 
+def test_every_product_package_is_under_the_contracts() -> None:
+    """A new top-level package would otherwise count as an external library, unchecked."""
+    config = tomllib.loads(PYPROJECT.read_text(encoding="utf-8"))["tool"]["importlinter"]
+    packages = {p.parent.name for p in PYPROJECT.parent.glob("*/__init__.py")}
+    assert sorted(packages - {"tests", "e2e", "bench"}) == sorted(config["root_packages"])
+
+
 PURE_PROTOCOL = {
     "lti_platform/__init__.py": "",
     "lti_platform/models.py": "import django.db\n",
