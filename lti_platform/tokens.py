@@ -15,6 +15,7 @@ from tools_registry.tool_keys import ToolKeyError, tool_public_key
 
 from . import services
 from .config_cache import config_cache
+from .errors import BearerError, InsufficientScope
 from .models import AccessToken
 from .protocol import constants as c
 from .protocol import oauth
@@ -82,19 +83,6 @@ def issue_access_token(*, form: dict[str, str]) -> dict[str, object]:
     return oauth.token_response(token, expires_in=TOKEN_LIFETIME, scopes=granted)
 
 
-class BearerError(Exception):
-    """RFC 6750 error: invalid_token (401) or insufficient_scope (403)."""
-
-    def __init__(
-        self, error: str, description: str, status: int, *, anonymous: bool = False
-    ) -> None:
-        super().__init__(description)
-        self.error = error
-        self.description = description
-        self.status = status
-        self.anonymous = anonymous  # no Bearer credentials were sent at all
-
-
 @dataclass(frozen=True)
 class ServiceClient:
     registration: Registration
@@ -105,14 +93,12 @@ def authenticate(authorization: str, *, any_of: tuple[str, ...]) -> ServiceClien
     """Return the tool behind a Bearer token that carries one of ``any_of`` scopes."""
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise BearerError("invalid_token", "a Bearer access token is required", 401, anonymous=True)
+        raise BearerError("a Bearer access token is required", anonymous=True)
     row = config_cache.access_token(_hash(token.strip()))  # generation-checked, see there
     registration = config_cache.registration_by_pk(row[0]) if row is not None else None
     if row is None or row[2] <= timezone.now() or registration is None:
-        raise BearerError("invalid_token", "the access token is unknown or has expired", 401)
+        raise BearerError("the access token is unknown or has expired")
     scopes = frozenset(row[1])
     if not scopes.intersection(any_of):
-        raise BearerError(
-            "insufficient_scope", f"this request needs one of the scopes {' '.join(any_of)}", 403
-        )
+        raise InsufficientScope(f"this request needs one of the scopes {' '.join(any_of)}")
     return ServiceClient(registration=registration, scopes=scopes)
