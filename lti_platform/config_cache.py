@@ -13,7 +13,9 @@ request, in every process; code outside requests sees it within one second.**
 ``LTI_CONFIG_CACHE_SECONDS`` stays as the lifetime of an entry (a backstop; 0 turns the cache
 off). "Not found" is kept at most ``NEGATIVE_SECONDS``, and for Bearer tokens not at all (tokens
 are inserted without bumping the counter). Enrollments (who is in the class) are never cached:
-they are checked against the database on every launch.
+they are checked against the database on every launch. A transaction that writes these tables
+and then reads them through the cache may put its uncommitted rows in it; if it rolls back,
+the counter goes back too, and the next read of it by any thread clears them.
 """
 
 from __future__ import annotations
