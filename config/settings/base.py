@@ -103,9 +103,9 @@ DATABASES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "roster.User"
 
-AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
+AUTHENTICATION_BACKENDS = [  # Django's and allauth's, the per-request user load in plain SQL
+    "sso.auth_backends.RosterModelBackend",
+    "sso.auth_backends.RosterAccountBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -159,8 +159,10 @@ LTI_MESSAGE_HINT_LIFETIME = 300
 LTI_JWKS_MAX_AGE = 300  # Cache-Control max-age of the JWKS document
 LTI_RETIRED_KEY_GRACE = 7 * 24 * 3600  # retired keys stay published this long
 LTI_KEY_REFRESH_SECONDS = 30  # how often a worker re-reads the key table
-# Registrations, placements and launch line items are cached per worker process this long
-# (changes made in the same process clear it at once). 0 turns the cache off.
+# Registrations, placements, classes, line items and token rows are cached per worker process
+# at most this long; a database generation counter (bumped by triggers on every write to those
+# tables) empties every process's cache at its next request (docs/architecture.md). 0 turns
+# the cache off.
 LTI_CONFIG_CACHE_SECONDS = float(os.environ.get("MANABI_CONFIG_CACHE_SECONDS", "10"))
 
 # Channels: the embedded mode runs one ASGI process, so the in-memory layer reaches every
