@@ -35,12 +35,15 @@ Converter = Callable[[Any, Any, BaseDatabaseWrapper], Any]
 
 @dataclass(frozen=True)
 class _UserRead:
-    """The SELECT by primary key, the attribute names in its column order and, per column
-    that has any, the converters the ORM applies to its value on this connection."""
+    """One user row by primary key on one connection: the SELECT, the attribute names in its
+    column order, the converters the ORM applies to each column that has any, the primary key
+    field and, for an integer key, the column's range."""
 
     sql: str
     attnames: Sequence[str]
     converters: Sequence[tuple[int, models.Expression, Sequence[Converter]]]
+    pk: models.Field[Any, Any]
+    pk_range: tuple[int | None, int | None]
 
 
 _reads: weakref.WeakKeyDictionary[BaseDatabaseWrapper, _UserRead] = weakref.WeakKeyDictionary()
@@ -52,7 +55,7 @@ def _user_read(connection: BaseDatabaseWrapper) -> _UserRead:
     if read is None:
         meta = get_user_model()._meta
         quote = connection.ops.quote_name
-        table, fields = meta.db_table, meta.concrete_fields
+        table, fields, pk = meta.db_table, meta.concrete_fields, meta.pk
         converters = []
         for index, field in enumerate(fields):
             col = field.get_col(table)
@@ -64,30 +67,36 @@ def _user_read(connection: BaseDatabaseWrapper) -> _UserRead:
         read = _UserRead(
             sql=(
                 f"SELECT {columns} FROM {quote(table)} "  # noqa: S608  (no input in the text)
-                f"WHERE {quote(cast(str, meta.pk.column))} = %s"
+                f"WHERE {quote(cast(str, pk.column))} = %s"
             ),
             attnames=[field.attname for field in fields],
             converters=converters,
+            pk=pk,
+            pk_range=(
+                connection.ops.integer_field_range(pk.get_internal_type())
+                if isinstance(pk, models.IntegerField)
+                else (None, None)
+            ),
         )
         _reads[connection] = read
     return read
 
 
-def _pk_param(user_id: Any, connection: BaseDatabaseWrapper) -> Any:
+def _pk_param(user_id: Any, read: _UserRead, connection: BaseDatabaseWrapper) -> Any:
     """The primary key as the ORM's ``pk=`` lookup sends it, or None when no row can match
     (a value the field rejects, None, or an integer outside the column's range)."""
-    pk = get_user_model()._meta.pk
     try:
-        value = pk.to_python(user_id)
+        value = read.pk.to_python(user_id)
     except ValidationError:
         return None
     if value is None:
         return None
-    if isinstance(pk, models.IntegerField) and isinstance(value, int):
-        low, high = connection.ops.integer_field_range(pk.get_internal_type())
-        if (low is not None and value < low) or (high is not None and value > high):
-            return None
-    return pk.get_db_prep_value(value, connection, prepared=False)
+    low, high = read.pk_range
+    if isinstance(value, int) and (
+        (low is not None and value < low) or (high is not None and value > high)
+    ):
+        return None
+    return read.pk.get_db_prep_value(value, connection, prepared=False)
 
 
 def read_user(user_id: Any) -> User | None:
@@ -95,10 +104,10 @@ def read_user(user_id: Any) -> User | None:
     user_model = get_user_model()
     db = router.db_for_read(user_model)
     connection = connections[db]
-    param = _pk_param(user_id, connection)
+    read = _user_read(connection)
+    param = _pk_param(user_id, read, connection)
     if param is None:
         return None
-    read = _user_read(connection)
     with connection.cursor() as cursor:
         cursor.execute(read.sql, [param])
         row = cursor.fetchone()
