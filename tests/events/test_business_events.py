@@ -12,6 +12,7 @@ from django.test import Client
 
 from events.models import Event
 from lti_platform import ags, services
+from lti_platform.errors import StaleScore
 from lti_platform.models import LineItem
 from roster.models import SchoolClass, User
 from tests.lti_platform.test_authorize import auth_params, form_post, start
@@ -47,7 +48,7 @@ def test_a_recorded_score_publishes_score_recorded(demo_school: dict[str, User])
     )
     ctx = ags.ServiceContext(deployment, school_class)
     ags.record_score(ctx, item.pk, score_body(student, 8, "2026-05-01T18:30:00.5+09:00"))
-    with pytest.raises(ags.StaleScore):  # an older score writes nothing, publishes nothing
+    with pytest.raises(StaleScore):  # an older score writes nothing, publishes nothing
         ags.record_score(ctx, item.pk, score_body(student, 3, "2026-05-01T09:00:00Z"))
     [event] = Event.objects.all()
     assert (event.kind, event.payload) == (

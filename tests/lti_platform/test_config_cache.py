@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from lti_platform import generation, services, tokens
 from lti_platform.config_cache import ConfigCache, _ThreadState, config_cache, read_generation
-from lti_platform.errors import LaunchNotAllowed
+from lti_platform.errors import BearerError, LaunchNotAllowed
 from lti_platform.models import AccessToken, LineItem
 from lti_platform.protocol import constants as c
 from roster.models import Org, SchoolClass, User
@@ -316,13 +316,13 @@ def test_the_token_cache_follows_a_deleted_token(
         authenticate("tok-1")
     AccessToken.objects.filter(token_hash=tokens._hash("tok-1")).delete()
     new_request()
-    with pytest.raises(tokens.BearerError) as refused:
+    with pytest.raises(BearerError) as refused:
         authenticate("tok-1")
     assert (refused.value.error, refused.value.status) == ("invalid_token", 401)
 
 
 def test_an_unknown_token_is_not_kept(demo_school: dict[str, User], clock: FakeClock) -> None:
-    with pytest.raises(tokens.BearerError):
+    with pytest.raises(BearerError):
         authenticate("tok-later")
     make_token("tok-later")  # an insert does not bump the counter: nothing may be kept
     assert authenticate("tok-later").scopes == frozenset({c.SCOPE_NRPS})
@@ -335,7 +335,7 @@ def test_the_token_cache_follows_a_deactivated_registration(
     authenticate("tok-2")
     Registration.objects.filter(tool__slug="demo-drill").update(is_active=False)
     new_request()
-    with pytest.raises(tokens.BearerError, match="unknown or has expired"):
+    with pytest.raises(BearerError, match="unknown or has expired"):
         authenticate("tok-2")
 
 
