@@ -42,11 +42,16 @@ def test_private_keys_are_encrypted_at_rest() -> None:
 
 
 def test_rotation_waits_until_the_next_key_was_published_long_enough(settings: Any) -> None:
+    # Published just now: the migration made the key when the session began, which may be
+    # longer ago than LTI_JWKS_MAX_AGE.
+    published = timezone.now()
+    PlatformKey.objects.filter(status=KeyStatus.NEXT).update(created_at=published)
+    max_age = datetime.timedelta(seconds=settings.LTI_JWKS_MAX_AGE)
     with pytest.raises(RotationTooSoonError):
-        rotate_keys()
+        rotate_keys(now=published + max_age - datetime.timedelta(seconds=1))
     with pytest.raises(CommandError, match="has been published for"):
-        call_command("rotate_signing_keys")
-    later = timezone.now() + datetime.timedelta(seconds=settings.LTI_JWKS_MAX_AGE + 1)
+        call_command("rotate_signing_keys")  # the wall clock: seconds after publishing
+    later = published + max_age  # the whole JWKS cache lifetime: every tool has the key
     before = statuses()
     result = rotate_keys(now=later)
     after = statuses()
