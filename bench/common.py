@@ -136,7 +136,9 @@ class Installation:
         """Call ``target`` ("module:function") with Django set up, in a subprocess (``run``);
         return what it returned."""
         out = self.data_dir / f"call-{secrets.token_hex(4)}.json"
-        self.run(target, ["-m", "bench.common", target, json.dumps(kwargs), str(out)], quiet)
+        given = out.with_suffix(".args.json")  # a file: the arguments may exceed ARG_MAX
+        given.write_text(json.dumps(kwargs))
+        self.run(target, ["-m", "bench.common", target, str(given), str(out)], quiet)
         return json.loads(out.read_text())
 
 
@@ -694,5 +696,6 @@ if __name__ == "__main__":
 
     django.setup()
     module, _, name = sys.argv[1].partition(":")
-    result = getattr(importlib.import_module(module), name)(**json.loads(sys.argv[2]))
+    arguments = json.loads(Path(sys.argv[2]).read_text())
+    result = getattr(importlib.import_module(module), name)(**arguments)
     Path(sys.argv[3]).write_text(json.dumps(result))
