@@ -20,7 +20,14 @@ from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Playwright, ViewportSize, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Playwright,
+    ViewportSize,
+    expect,
+    sync_playwright,
+)
 
 from tests import serving
 
@@ -37,6 +44,14 @@ CHROMIUM_ARGS = [
 ]
 # A GIGA-school tablet / Chromebook sized window.
 VIEWPORT: ViewportSize = {"width": 1024, "height": 768}
+# Upper bounds (ms) of every wait; each returns as soon as its condition holds. CI shares two
+# cores between the server, Chromium and pytest, and one launch is a chain of redirects and
+# form posts with an RS256 signature and the tool's JWKS fetch. expect() has its own bound
+# (Playwright's default, 5 s, whatever the context's timeouts): it waits for whole launches
+# and for live pushes.
+ACTION_TIMEOUT = 10_000
+NAVIGATION_TIMEOUT = 15_000
+EXPECT_TIMEOUT = 15_000
 
 _REPORTS = pytest.StashKey[dict[str, pytest.TestReport]]()
 
@@ -112,6 +127,7 @@ def playwright() -> Iterator[Playwright]:
         loop = None
     if loop is not None:
         pytest.fail("Playwright's sync API cannot start inside a running asyncio loop")
+    expect.set_options(timeout=EXPECT_TIMEOUT)
     with sync_playwright() as pw:
         yield pw
 
@@ -145,8 +161,8 @@ def context(
         timezone_id="Asia/Tokyo",
         viewport=VIEWPORT,
     )
-    context.set_default_timeout(10_000)
-    context.set_default_navigation_timeout(15_000)
+    context.set_default_timeout(ACTION_TIMEOUT)
+    context.set_default_navigation_timeout(NAVIGATION_TIMEOUT)
     yield context
     report = request.node.stash.get(_REPORTS, {}).get("call")
     if report is not None and report.failed:
