@@ -696,6 +696,6 @@ if __name__ == "__main__":
 
     django.setup()
     module, _, name = sys.argv[1].partition(":")
-    arguments = json.loads(Path(sys.argv[2]).read_text())
-    result = getattr(importlib.import_module(module), name)(**arguments)
+    given = json.loads(Path(sys.argv[2]).read_text())
+    result = getattr(importlib.import_module(module), name)(**given)
     Path(sys.argv[3]).write_text(json.dumps(result))
