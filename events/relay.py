@@ -91,8 +91,12 @@ class Relay:
 
     # --- lifecycle ----------------------------------------------------------------------------
 
-    def start(self, *, wait: float = 5.0) -> None:
-        """Run in a background thread; wait (bounded) until its cursor is set."""
+    def start(self, *, wait: float = 60.0) -> None:
+        """Run in a background thread; wait (bounded) until its cursor is set.
+
+        The server answers no request before its lifespan start-up returns, so waiting here
+        means no event of this process can be committed before the cursor: none is missed.
+        The bound only matters when the database does not answer at all."""
         self._thread = threading.Thread(target=self.run, name=f"event-relay {self.name}")
         self._thread.daemon = True  # never keeps a server from exiting
         self._thread.start()

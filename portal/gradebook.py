@@ -74,7 +74,7 @@ def my_scores(user: User) -> list[Score]:
         Score.objects.filter(user=user)
         .filter(Q(line_item__grades_released__isnull=True) | Q(line_item__grades_released=True))
         .select_related("line_item__school_class", "line_item__deployment__registration__tool")
-        .order_by("-timestamp")
+        .order_by("-timestamp", "-pk")
     )
 
 

@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 
 from demo_tools.setup import register_demo_tools
@@ -29,8 +30,10 @@ def _fresh_key_ring() -> None:
 @pytest.fixture(autouse=True)
 def _fresh_config_cache() -> None:
     """The configuration cache is on in tests; each test starts it empty (a rolled-back test
-    database can repeat a generation value another test's cache entries were read at)."""
+    database can repeat a generation value another test's cache entries were read at). So does
+    Django's cache: sign-in rate limits and tools' JWKS live there and must not carry over."""
     config_cache.clear()
+    cache.clear()
 
 
 @pytest.fixture

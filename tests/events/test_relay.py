@@ -7,6 +7,7 @@ import asyncio
 import datetime
 import logging
 import os
+import select
 import subprocess
 import sys
 import threading
@@ -214,6 +215,9 @@ def relay_processes(tmp_path: Path) -> Iterator[Callable[[int], Path]]:
             processes.append(process)
         for process in processes:
             assert process.stdout is not None
+            # Bounded: a relay that neither prints nor exits must not hang the suite.
+            ready, _, _ = select.select([process.stdout], [], [], 120)
+            assert ready, "run_event_relay printed nothing within 120 s"
             line = process.stdout.readline()  # ends when it prints or exits
             assert line.startswith("event relay "), line + process.stdout.read()
         return log

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from lti_platform.models import AccessToken, LineItem, Score, ScoreEvent
 from lti_platform.protocol import constants as c
+from roster import membership
 from roster.models import Enrollment, EnrollmentStatus, Org, SchoolClass, User
 from tests.lti_platform.service_helpers import (
     ISSUER,
@@ -380,21 +381,19 @@ def test_an_ended_enrollment_is_not_a_member(api: Api, roster: dict[str, User]) 
 
 
 def test_an_enrollment_not_yet_begun_and_a_past_school_year_do_not_count(
-    api: Api, roster: dict[str, User]
+    api: Api, roster: dict[str, User], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    today = timezone.localdate()
+    monkeypatch.setattr(membership, "today", lambda: today)  # no midnight between the steps
     starter = roster["sakura-5-2-02"]
-    Enrollment.objects.filter(user=starter).update(
-        begin_date=timezone.localdate() + datetime.timedelta(days=1)
-    )
+    Enrollment.objects.filter(user=starter).update(begin_date=today + datetime.timedelta(days=1))
     listed = {m["user_id"] for m in members_of(api.get(nrps_url(api.dep, api.klass)))}
     assert str(starter.eportal_uuid) not in listed
     assert str(roster["sakura-5-2-01"].eportal_uuid) in listed
     # The class's 年度 is over: nobody is a member any more.
     from roster.models import AcademicSession
 
-    api.klass.terms.set(
-        [AcademicSession.school_year_for(api.klass.school, timezone.localdate().year - 3)]
-    )
+    api.klass.terms.set([AcademicSession.school_year_for(api.klass.school, today.year - 3)])
     assert members_of(api.get(nrps_url(api.dep, api.klass))) == []
 
 

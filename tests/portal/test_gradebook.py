@@ -155,7 +155,7 @@ async def _pushed(path: str, viewer: User, post: Callable[[], Any]) -> Any:
         assert connected
         try:
             await database_sync_to_async(post)()
-            return await communicator.receive_json_from(timeout=5)
+            return await communicator.receive_json_from(timeout=20)
         finally:
             await communicator.disconnect()
 
