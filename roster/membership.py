@@ -38,15 +38,18 @@ def _in_session(day: datetime.date, class_ref: str) -> Q:
     return ~Q(Exists(terms)) | Q(Exists(current))
 
 
-def active_q(day: datetime.date | None = None) -> Q:
-    """A filter on Enrollment for the rows that count on ``day``."""
-    day = day or today()
+def _current_q(day: datetime.date) -> Q:
     return (
         Q(status=EnrollmentStatus.ACTIVE)
         & (Q(begin_date__isnull=True) | Q(begin_date__lte=day))
         & (Q(end_date__isnull=True) | Q(end_date__gte=day))
-        & _in_session(day, "school_class_id")
     )
+
+
+def active_q(day: datetime.date | None = None) -> Q:
+    """A filter on Enrollment for the rows that count on ``day``."""
+    day = day or today()
+    return _current_q(day) & _in_session(day, "school_class_id")
 
 
 def active_enrollments(day: datetime.date | None = None) -> QuerySet[Enrollment]:
@@ -56,8 +59,11 @@ def active_enrollments(day: datetime.date | None = None) -> QuerySet[Enrollment]
 def in_session(school_class: SchoolClass, day: datetime.date | None = None) -> bool:
     """Whether the class is in session on ``day`` (no terms, or one term covering the day)."""
     day = day or today()
-    terms = AcademicSession.objects.filter(classes=school_class)
-    return not terms.exists() or terms.filter(start_date__lte=day, end_date__gte=day).exists()
+    spans = AcademicSession.objects.filter(classes=school_class).values_list(
+        "start_date", "end_date"
+    )
+    terms = list(spans)
+    return not terms or any(start <= day <= end for start, end in terms)
 
 
 def is_current(enrollment: Enrollment, day: datetime.date | None = None) -> bool:
@@ -86,8 +92,14 @@ def members(
     roles: Iterable[str] | None = None,
     day: datetime.date | None = None,
 ) -> QuerySet[Enrollment]:
-    """The active enrollments of a class, optionally of some roles, with their users."""
-    rows = active_enrollments(day).filter(school_class=school_class)
+    """The active enrollments of a class, optionally of some roles, with their users.
+
+    The class's session is checked once here rather than per row (a class list is read in
+    pages of up to 1,000)."""
+    day = day or today()
+    if not in_session(school_class, day):
+        return Enrollment.objects.none()
+    rows = Enrollment.objects.filter(_current_q(day), school_class=school_class)
     if roles is not None:
         rows = rows.filter(role__in=list(roles))
     return rows.select_related("user")
