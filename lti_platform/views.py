@@ -41,6 +41,7 @@ def _allow(*methods: str) -> Callable[[View], View]:
     return decorate
 
 
+@csrf_exempt  # read-only: other methods get the JSON 405, not the CSRF page
 @_allow("GET", "HEAD")
 def jwks(request: HttpRequest) -> HttpResponse:
     """Publish the platform's public keys (next, active and retired-in-grace)."""
@@ -49,6 +50,7 @@ def jwks(request: HttpRequest) -> HttpResponse:
     return response
 
 
+@csrf_exempt  # GET only: other methods get the JSON 405 before anything happens
 @_allow("GET", "HEAD")
 @login_required
 @never_cache

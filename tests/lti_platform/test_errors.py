@@ -34,8 +34,8 @@ NO_ENDPOINT = {"error": "not_found", "error_description": "no such endpoint"}
     ],
 )
 @pytest.mark.parametrize("method", ["get", "post", "put", "delete"])
-def test_unrouted_urls_under_lti_are_json_404(client: Client, path: str, method: str) -> None:
-    response = getattr(client, method)(path)
+def test_unrouted_urls_under_lti_are_json_404(path: str, method: str) -> None:
+    response = getattr(Client(enforce_csrf_checks=True), method)(path)
     assert response.status_code == HTTPStatus.NOT_FOUND
     assert response["Content-Type"] == JSON
     assert response.json() == NO_ENDPOINT
@@ -48,9 +48,15 @@ def test_unrouted_urls_under_lti_are_json_404(client: Client, path: str, method:
         ("/lti/jwks", "delete", "GET, HEAD"),
         ("/lti/authorize", "put", "GET, POST"),
         ("/lti/token", "get", "POST"),
+        (
+            "/lti/launch/3f0c9a55-0d3b-4a8e-9d34-4d1c2b7a9e01/3f0c9a55-0d3b-4a8e-9d34-4d1c2b7a9e02",
+            "post",
+            "GET, HEAD",
+        ),
     ],
 )
-def test_wrong_methods_are_json_405(client: Client, path: str, method: str, allow: str) -> None:
+def test_wrong_methods_are_json_405(path: str, method: str, allow: str) -> None:
+    client = Client(enforce_csrf_checks=True)  # as a browser or tool meets it: no CSRF page
     response = getattr(client, method)(path)
     assert response.status_code == HTTPStatus.METHOD_NOT_ALLOWED
     assert response["Content-Type"] == JSON
