@@ -22,6 +22,7 @@ from lti_platform.keys import ensure_keys
 from roster.models import User
 from sso.auth_backends import RosterAccountBackend, RosterModelBackend
 from tests.factories import PASSWORD, PlacementFactory, StudentFactory, TeacherFactory
+from tests.lti_platform.test_authorize import auth_params
 from tests.ltiflow import forms
 
 pytestmark = pytest.mark.django_db
@@ -123,21 +124,7 @@ def test_sign_in_and_launch_read_the_user_row_once_per_step() -> None:
     assert sum(USER_TABLE in q["sql"] for q in step1.captured_queries) == 1
     login = dict(parse_qsl(urlsplit(response["Location"]).query))
     with CaptureQueriesContext(connection) as step2:
-        response = client.get(
-            "/lti/authorize",
-            {
-                "scope": "openid",
-                "response_type": "id_token",
-                "response_mode": "form_post",
-                "prompt": "none",
-                "client_id": login["client_id"],
-                "redirect_uri": registration.redirect_uris[0],
-                "login_hint": login["login_hint"],
-                "lti_message_hint": login["lti_message_hint"],
-                "nonce": "n-1",
-                "state": "s-1",
-            },
-        )
+        response = client.get("/lti/authorize", auth_params(login, nonce="n-1", state="s-1"))
     assert response.status_code == HTTPStatus.OK
     assert sum(USER_TABLE in q["sql"] for q in step2.captured_queries) == 1
     [form] = forms(response.content.decode())
