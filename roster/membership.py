@@ -147,7 +147,10 @@ _RULE_SQL = (
 )
 _ROLE_SQL = (
     f"SELECT e.role FROM {_e} e "  # noqa: S608  (no input in the text)
-    f"WHERE e.user_id = %s AND e.school_class_id = %s AND {_RULE_SQL} ORDER BY e.id"
+    # No ORDER BY: with it SQLite walks the class's whole index for the rowid order instead of
+    # the (user, class, role) unique index: 0.57 against 0.07 ms in a class of 2,000 (a school
+    # placement in the launch bench). The caller gets the roles sorted instead.
+    f"WHERE e.user_id = %s AND e.school_class_id = %s AND {_RULE_SQL}"
 )
 _MEMBER_SQL = (
     f"SELECT e.user_id FROM {_e} e JOIN {_u} u ON u.id = e.user_id "  # noqa: S608
@@ -165,7 +168,7 @@ def roles_in_class(user_pk: int, class_pk: int, day: datetime.date | None = None
     """The user's active roster roles in a class (usually one; empty when not a member)."""
     with connection.cursor() as cursor:
         cursor.execute(_ROLE_SQL, [user_pk, class_pk, *_rule_params(day)])
-        return [str(row[0]) for row in cursor.fetchall()]
+        return sorted(str(row[0]) for row in cursor.fetchall())
 
 
 def member_pk(
