@@ -76,6 +76,9 @@ def server_env(data_dir: Path, *, issuer: str, bind: str, secret_key: str) -> di
         MANABI_SECRET_KEY=secret_key,
         MANABI_ALLOWED_HOSTS="127.0.0.1,localhost",
         MANABI_BIND=bind,
+        # A page of this server (not only of the issuer) may open its websockets: the
+        # multi-process tests serve one issuer from two ports.
+        MANABI_ALLOWED_ORIGINS=f"http://{bind}",
         MANABI_WORKERS="2",
         MANABI_THREADS="4",
         MANABI_ACCESS_LOG=str(data_dir / "access.log"),

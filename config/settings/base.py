@@ -144,6 +144,11 @@ ACCOUNT_LOGOUT_ON_GET = False
 # --- LTI platform ---------------------------------------------------------------------------
 # The issuer is the platform's public base URL (no trailing slash).
 LTI_ISSUER = os.environ.get("MANABI_LTI_ISSUER", "http://127.0.0.1:8000")
+# Websocket handshakes are accepted only from the issuer's origin and these (exact scheme, host
+# and port, e.g. "https://portal.example.jp:8443"; portal/origin.py).
+WEBSOCKET_ALLOWED_ORIGINS = [
+    o.strip() for o in os.environ.get("MANABI_ALLOWED_ORIGINS", "").split(",") if o.strip()
+]
 LTI_PLATFORM_GUID = os.environ.get("MANABI_PLATFORM_GUID") or _persistent_value(
     "platform_guid", str(uuid.uuid4())
 )

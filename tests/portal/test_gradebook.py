@@ -108,7 +108,7 @@ def test_student_sees_only_their_own_scores(
 def _connect(path: str, user: User | None) -> tuple[bool, Any]:
     async def run() -> tuple[bool, Any]:
         communicator = WebsocketCommunicator(
-            application, path, headers=[(b"origin", b"http://127.0.0.1")]
+            application, path, headers=[(b"origin", b"http://testserver")]
         )
         if user is not None:
             communicator.scope["user"] = user
@@ -148,7 +148,7 @@ async def _pushed(path: str, viewer: User, post: Callable[[], Any]) -> Any:
 
     async with serving():
         communicator = WebsocketCommunicator(
-            application, path, headers=[(b"origin", b"http://127.0.0.1")]
+            application, path, headers=[(b"origin", b"http://testserver")]
         )
         communicator.scope["user"] = viewer
         connected, _ = await communicator.connect()
