@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.checks import Error, register
+from django.conf import settings
+from django.core.checks import Error, Tags, Warning, register
 from django.db import DatabaseError
 
 
@@ -24,5 +25,27 @@ def check_signing_key(app_configs: Any = None, **kwargs: Any) -> list[Error]:
             "There is no active LTI signing key.",
             hint="Run `python manage.py rotate_signing_keys --init`.",
             id="lti_platform.E001",
+        )
+    ]
+
+
+@register(Tags.security, deploy=True)
+def check_key_encryption_key(app_configs: Any = None, **kwargs: Any) -> list[Warning]:
+    """lti_platform.W010 (``check --deploy``): no MANABI_KEY_ENCRYPTION_KEYS, so the signing
+    keys are encrypted with a key derived from SECRET_KEY — by default ``secret_key`` in the data
+    directory, beside the database: whoever copies the directory or a backup of it can decrypt
+    the keys and sign launches as the platform."""
+    if settings.LTI_KEY_ENCRYPTION_KEYS:
+        return []
+    return [
+        Warning(
+            "The LTI signing keys are encrypted at rest with a key derived from SECRET_KEY "
+            "(with the default secret key file, the data directory alone decrypts them).",
+            hint=(
+                "Set MANABI_KEY_ENCRYPTION_KEYS to a Fernet key kept outside the data directory "
+                'and its backups (generate one with `python -c "from cryptography.fernet import '
+                'Fernet; print(Fernet.generate_key().decode())"`).'
+            ),
+            id="lti_platform.W010",
         )
     ]
