@@ -6,6 +6,7 @@ import secrets
 import uuid
 
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -15,6 +16,17 @@ from roster.models import Org, SchoolClass
 def new_client_id() -> str:
     """Return a fresh, unguessable client_id (we generate it; vendors never choose it)."""
     return "mh-" + secrets.token_urlsafe(18)
+
+
+DEFAULT_TILE_COLOR = "#2f6fde"
+# The tile colour goes into the page's styles: only "#rrggbb", nothing a stylesheet could parse
+# as more than one colour.
+TILE_COLOR_PATTERN = r"\A#[0-9a-fA-F]{6}\Z"
+validate_tile_color = RegexValidator(
+    TILE_COLOR_PATTERN,
+    _("色は #rrggbb の形（例: #2f6fde）で書いてください"),
+    code="invalid_color",
+)
 
 
 class ToolKind(models.TextChoices):
@@ -53,7 +65,13 @@ class Tool(models.Model):
         related_name="tools",
     )
     icon = models.CharField(_("アイコン（絵文字）"), max_length=8, default="📘")
-    color = models.CharField(_("タイルの色"), max_length=16, default="#2f6fde")
+    color = models.CharField(
+        _("タイルの色"),
+        max_length=16,
+        default=DEFAULT_TILE_COLOR,
+        validators=[validate_tile_color],
+        help_text=_("#rrggbb（例: #2f6fde）"),
+    )
 
     class Meta:
         verbose_name = _("ツール")

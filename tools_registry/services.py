@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -13,6 +14,8 @@ from roster.models import Org, SchoolClass
 
 from .errors import ToolSpecError
 from .models import (
+    DEFAULT_TILE_COLOR,
+    TILE_COLOR_PATTERN,
     Deployment,
     Placement,
     PrivacyLevel,
@@ -35,6 +38,14 @@ def _url(value: Any, field: str, *, required: bool = True) -> str:
     if parts.fragment:
         raise ToolSpecError(f"{field}: must not contain a fragment")
     return str(value)
+
+
+def _color(value: Any, field: str) -> str:
+    if not isinstance(value, str) or not re.match(TILE_COLOR_PATTERN, value):
+        raise ToolSpecError(
+            f"{field}: a colour written #rrggbb (e.g. #2f6fde) is required, not {value!r}"
+        )
+    return value.lower()
 
 
 def _expand(value: Any, base_url: str) -> Any:
@@ -88,7 +99,7 @@ def register_tool_from_spec(spec: Mapping[str, Any], *, base_url: str = "") -> R
             "description": tool_spec.get("description", ""),
             "kind": kind,
             "icon": tool_spec.get("icon", "📘"),
-            "color": tool_spec.get("color", "#2f6fde"),
+            "color": _color(tool_spec.get("color", DEFAULT_TILE_COLOR), "tool.color"),
         },
     )
     redirect_uris = reg_spec.get("redirect_uris") or []
