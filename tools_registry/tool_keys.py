@@ -1,5 +1,11 @@
-"""Tools' public keys: a JWKS URL (fetched with timeouts, cached, refetched once on an unknown
-kid) or a static PEM. Keys without ``alg`` are taken as RS256.
+"""Tools' public keys: a JWKS URL (fetched with timeouts, cached, refetched on an unknown kid at
+most once per ``LTI_JWKS_REFETCH_SECONDS`` per registration) or a static PEM. Keys without
+``alg`` are taken as RS256.
+
+Whoever knows a client_id can send the token endpoint an assertion with any ``kid``; without
+the limit each one would make the platform fetch the tool's JWKS (or wait out its timeouts
+when the tool's server is down). The limit and the cached keys live in Django's cache, which
+every worker process shares (the database cache, or Redis).
 """
 
 from __future__ import annotations
@@ -7,12 +13,14 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import time
 from typing import Any
 
 import jwt
 import requests
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
+from django.conf import settings
 from django.core.cache import cache
 
 from .errors import ToolKeyError
@@ -27,6 +35,46 @@ MAX_JWKS_BYTES = 256 * 1024
 
 def _cache_key(url: str) -> str:
     return "tooljwks:" + hashlib.sha256(url.encode()).hexdigest()
+
+
+def _limit_key(kind: str, registration: Registration) -> str:
+    url = hashlib.sha256(registration.jwks_url.encode()).hexdigest()
+    return f"tooljwks-{kind}:{registration.pk}:{url}"
+
+
+def _within_window(marked: object, now: float) -> bool:
+    window = float(settings.LTI_JWKS_REFETCH_SECONDS)
+    return isinstance(marked, int | float) and now - marked < window
+
+
+def _claim_refetch(registration: Registration, now: float) -> bool:
+    """Take the registration's one refetch of the window; False if some process took it less
+    than ``LTI_JWKS_REFETCH_SECONDS`` ago."""
+    window = float(settings.LTI_JWKS_REFETCH_SECONDS)
+    if window <= 0:
+        return True
+    key = _limit_key("refetch", registration)
+    if cache.add(key, now, timeout=window):  # atomic: one process wins
+        return True
+    if _within_window(cache.get(key), now):
+        return False
+    cache.set(key, now, timeout=window)  # the mark expired between add and get
+    return True
+
+
+def _fetch(registration: Registration, now: float) -> list[dict[str, Any]]:
+    """Fetch the registration's JWKS unless a fetch of it failed within the window (a tool
+    whose server is down would otherwise cost each request the full timeouts)."""
+    failed = _limit_key("failed", registration)
+    if _within_window(cache.get(failed), now):
+        raise ToolKeyError("the tool's JWKS URL could not be fetched")
+    try:
+        return _fetch_jwks(registration.jwks_url)
+    except ToolKeyError:
+        window = float(settings.LTI_JWKS_REFETCH_SECONDS)
+        if window > 0:
+            cache.set(failed, now, timeout=window)
+        raise
 
 
 def _fetch_jwks(url: str) -> list[dict[str, Any]]:
@@ -63,14 +111,25 @@ def _jwk_to_key(jwk: dict[str, Any]) -> rsa.RSAPublicKey:
     return key
 
 
-def tool_public_key(registration: Registration, kid: str | None) -> rsa.RSAPublicKey:
-    """Return the key that should have signed a tool's JWT with header ``kid``."""
+def tool_public_key(
+    registration: Registration, kid: str | None, *, now: float | None = None
+) -> rsa.RSAPublicKey:
+    """Return the key that should have signed a tool's JWT with header ``kid``.
+
+    A JWKS is fetched when it is not cached (first use, or ``JWKS_CACHE_SECONDS`` after the
+    last fetch) and refetched for a ``kid`` the cached copy lacks — the tool may have rotated
+    — at most once per ``LTI_JWKS_REFETCH_SECONDS`` per registration; within that window an
+    unknown ``kid`` is simply not found.
+    """
     if registration.jwks_url:
+        now = time.time() if now is None else now
         cached = cache.get(_cache_key(registration.jwks_url))
-        keys = json.loads(cached) if cached else _fetch_jwks(registration.jwks_url)
-        jwk = _pick(keys, kid)
-        if jwk is None and cached:  # the tool may have rotated: refetch once
-            jwk = _pick(_fetch_jwks(registration.jwks_url), kid)
+        if cached is None:
+            jwk = _pick(_fetch(registration, now), kid)
+        else:
+            jwk = _pick(json.loads(cached), kid)
+            if jwk is None and _claim_refetch(registration, now):
+                jwk = _pick(_fetch(registration, now), kid)
         if jwk is None:
             raise ToolKeyError(f"no key with kid {kid!r} in the tool's JWKS")
         return _jwk_to_key(jwk)

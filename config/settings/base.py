@@ -162,6 +162,9 @@ LTI_KEY_ENCRYPTION_KEYS = [
 LTI_ID_TOKEN_LIFETIME = 600  # seconds; minutes, not seconds, so slow tablets still make it
 LTI_MESSAGE_HINT_LIFETIME = 300
 LTI_JWKS_MAX_AGE = 300  # Cache-Control max-age of the JWKS document
+# A tool's JWKS is refetched for an unknown kid at most once per this many seconds per
+# registration (tools_registry/tool_keys.py): a client_id is no licence to make us fetch.
+LTI_JWKS_REFETCH_SECONDS = float(os.environ.get("MANABI_JWKS_REFETCH_SECONDS", "60"))
 LTI_RETIRED_KEY_GRACE = 7 * 24 * 3600  # retired keys stay published this long
 LTI_KEY_REFRESH_SECONDS = 30  # how often a worker re-reads the key table
 # Registrations, placements, classes, line items and token rows are cached per worker process
