@@ -30,6 +30,7 @@ from .protocol import constants as c
 from .protocol import nrps as nrps_protocol
 from .protocol import oauth
 from .protocol.errors import ProtocolError
+from .protocol.text import find_unencodable_field
 
 MAX_BODY = 64 * 1024
 DEFAULT_LIMIT = 100
@@ -136,6 +137,7 @@ def service(methods: dict[str, tuple[str, ...]]) -> Callable[[Handler], Handler]
                 scopes = methods.get(request.method or "")
                 if scopes is None:
                     raise MethodNotAllowed(methods)
+                _check_query(request)
                 client = tokens.authenticate(
                     request.headers.get("Authorization", ""), any_of=scopes
                 )
@@ -147,6 +149,14 @@ def service(methods: dict[str, tuple[str, ...]]) -> Callable[[Handler], Handler]
         return wrapper
 
     return decorate
+
+
+def _check_query(request: HttpRequest) -> None:
+    """Every query value, once, before any is used (filters, paging, the next link)."""
+    fields = ((name, value) for name, values in request.GET.lists() for value in values)
+    bad = find_unencodable_field(fields)
+    if bad:
+        raise PlatformError(bad.describe(whole="the query", name="parameter name"))
 
 
 def _require_accept(request: HttpRequest, media_type: str) -> None:

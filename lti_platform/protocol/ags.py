@@ -14,6 +14,7 @@ from typing import Any
 
 from .constants import ActivityProgress, GradingProgress
 from .errors import ProtocolError
+from .text import NUL, find_unencodable, text_problem
 
 MAX_TEXT = 255
 MAX_COMMENT = 4096
@@ -27,12 +28,22 @@ class AgsError(ProtocolError):
 def _object(body: Any) -> Mapping[str, Any]:
     if not isinstance(body, dict):
         raise AgsError("the request body must be a JSON object")
+    bad = find_unencodable(body)  # every member, known or not, before any is used
+    if bad:
+        raise AgsError(bad.describe())
     return body
 
 
 def _text(
-    body: Mapping[str, Any], name: str, *, required: bool = False, limit: int = MAX_TEXT
+    body: Mapping[str, Any],
+    name: str,
+    *,
+    required: bool = False,
+    limit: int = MAX_TEXT,
+    stored: bool = True,
 ) -> str:
+    """A string member; ``stored`` ones (written to the database, sent to other tools) may
+    not hold NUL, which PostgreSQL text cannot; lookup-only ones (userId) may."""
     value = body.get(name)
     if value is None:
         if required:
@@ -44,6 +55,8 @@ def _text(
         raise AgsError(f"{name} must not be empty")
     if len(value) > limit:
         raise AgsError(f"{name} is longer than {limit} characters")
+    if stored and text_problem(value, nul=True) == NUL:
+        raise AgsError(f"{name} contains {NUL}")
     return value
 
 
@@ -120,7 +133,7 @@ def parse_line_item(body: Any) -> LineItemData:
         score_maximum=maximum,
         resource_id=_text(data, "resourceId"),
         tag=_text(data, "tag"),
-        resource_link_id=_text(data, "resourceLinkId"),
+        resource_link_id=_text(data, "resourceLinkId", stored=False),
         start_date_time=start,
         end_date_time=end,
         grades_released=released,
@@ -140,7 +153,7 @@ class ScoreData:
 
 def parse_score(body: Any) -> ScoreData:
     data = _object(body)
-    user_id = _text(data, "userId", required=True)
+    user_id = _text(data, "userId", required=True, stored=False)
     timestamp = parse_datetime(data.get("timestamp"), "timestamp") if "timestamp" in data else None
     if timestamp is None:
         raise AgsError("timestamp is required")

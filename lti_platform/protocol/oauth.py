@@ -13,6 +13,7 @@ import jwt
 
 from .constants import CLIENT_ASSERTION_TYPE
 from .errors import ProtocolError
+from .text import find_unencodable, find_unencodable_field
 
 CLOCK_SKEW = 60  # seconds accepted on exp, iat and nbf
 MAX_ASSERTION_LIFETIME = 3600
@@ -58,6 +59,9 @@ class TokenRequest:
 
 
 def parse_token_request(form: Mapping[str, str]) -> TokenRequest:
+    bad = find_unencodable_field(form.items())
+    if bad:
+        raise InvalidRequest(bad.describe(whole="the form", name="field name"))
     grant_type = form.get("grant_type", "")
     if not grant_type:
         raise InvalidRequest("grant_type is required")
@@ -87,6 +91,14 @@ def peek_assertion(assertion: str) -> UnverifiedAssertion:
         claims = jwt.decode(assertion, options={"verify_signature": False})
     except jwt.InvalidTokenError as exc:
         raise InvalidClient("client_assertion is not a well-formed JWT") from exc
+    # Before any claim is used: an unpaired surrogate (a JSON escape) fails in the database
+    # driver, a hash or the response encoder.
+    bad = find_unencodable(header)
+    if bad:
+        raise InvalidClient(bad.describe("client_assertion header", name="parameter name"))
+    bad = find_unencodable(claims)
+    if bad:
+        raise InvalidClient(bad.describe("client_assertion", name="claim name"))
     iss, sub = claims.get("iss"), claims.get("sub")
     if not isinstance(iss, str) or not iss:
         raise InvalidClient("client_assertion has no iss")

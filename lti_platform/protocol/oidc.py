@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from .errors import AuthError, UntrustedRedirectError
+from .text import find_unencodable_field
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,14 @@ class AuthRequest:
     lti_message_hint: str
     nonce: str
     state: str | None
+
+
+def check_text(params: Mapping[str, str]) -> None:
+    """Refuse parameters that cannot be carried (an unpaired surrogate) before any is used:
+    nothing can be answered at a redirect_uri that cannot be trusted yet."""
+    bad = find_unencodable_field(params.items())
+    if bad:
+        raise UntrustedRedirectError(bad.describe(whole="the request", name="parameter name"))
 
 
 def parse_auth_request(
