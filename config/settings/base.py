@@ -13,18 +13,16 @@ from pathlib import Path
 
 from django.utils.translation import gettext_lazy as _
 
+from config import datadir
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
-DATA_DIR = Path(os.environ.get("MANABI_DATA_DIR", BASE_DIR / "var"))
+# Private from the start: the directory 0700, generated secrets and the database 0600.
+DATA_DIR = datadir.private_dir(Path(os.environ.get("MANABI_DATA_DIR", BASE_DIR / "var")))
 
 
 def _persistent_value(name: str, make: str) -> str:
     """Return a per-installation value kept in DATA_DIR, creating it once."""
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
-    path = DATA_DIR / name
-    if not path.exists():
-        path.write_text(make)
-        path.chmod(0o600)
-    return path.read_text().strip()
+    return datadir.persistent_value(DATA_DIR / name, make)
 
 
 SECRET_KEY = os.environ.get("MANABI_SECRET_KEY") or _persistent_value(
@@ -87,7 +85,9 @@ TEMPLATES = [
 DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
-        "NAME": os.environ.get("MANABI_SQLITE_PATH", str(DATA_DIR / "manabi.sqlite3")),
+        "NAME": datadir.sqlite_database(
+            os.environ.get("MANABI_SQLITE_PATH", str(DATA_DIR / "manabi.sqlite3"))
+        ),
         "OPTIONS": {
             # WAL lets readers and one writer work at once across worker processes.
             "init_command": (
