@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import school_admin, views
 
 app_name = "portal"
 urlpatterns = [
@@ -12,4 +12,15 @@ urlpatterns = [
         name="student_history",
     ),
     path("my/scores", views.my_scores, name="my_scores"),
+    path("school", school_admin.index, name="school_index"),
+    path("school/<uuid:school_id>", school_admin.school, name="school"),
+    path("school/<uuid:school_id>/people", school_admin.people, name="school_people"),
+    path(
+        "school/<uuid:school_id>/people/<uuid:user_id>", school_admin.person, name="school_person"
+    ),
+    path(
+        "school/<uuid:school_id>/people/<uuid:user_id>/password",
+        school_admin.reset_password,
+        name="school_person_password",
+    ),
 ]

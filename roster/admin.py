@@ -45,8 +45,11 @@ class UserAdmin(BaseUserAdmin):
         "role",
         "grade",
         "org",
+        "is_superuser",
     ]
-    list_filter = ["role", "grade", "org"]
+    # Superusers are the platform operators (roster.administration): the only accounts the
+    # admin lets in; no school or board account should be one.
+    list_filter = ["role", "is_superuser", "is_staff", "grade", "org"]
     search_fields = ["username", "last_name", "first_name", "kana_family_name", "kana_given_name"]
     readonly_fields = ["eportal_uuid", "sourced_id"]
     fieldsets = (

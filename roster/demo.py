@@ -192,16 +192,42 @@ def create_demo_roster(year: int | None = None) -> list[DemoSignIn]:
             )
             if number == 1:
                 sign_ins.append(DemoSignIn(student.username, f"{school.name} {dc.title} 出席番号1"))
+    # Three kinds of administrator (roster.administration): no school or board account is
+    # staff or superuser; only the platform operator may use the Django admin.
     admin = _user(
         "sakura-admin",
         last_name="校長",
         first_name="一郎",
         role=RosterRole.ADMINISTRATOR,
         org=schools["B113210000010"],
+        is_staff=False,
+        is_superuser=False,
+    )
+    sign_ins.append(DemoSignIn(admin.username, "さくら小学校 学校管理者（学校の管理 /school/）"))
+    board_admin = _user(
+        "manabi-board-admin",
+        last_name="青木",
+        first_name="直子",
+        kana_family_name="あおき",
+        kana_given_name="なおこ",
+        role=RosterRole.DISTRICT_ADMINISTRATOR,
+        org=district,
+        is_staff=False,
+        is_superuser=False,
+    )
+    sign_ins.append(
+        DemoSignIn(board_admin.username, "まなび市教育委員会 管理者（2校の管理 /school/）")
+    )
+    operator = _user(
+        "manabi-operator",
+        last_name="運用",
+        first_name="担当",
+        role=RosterRole.DISTRICT_ADMINISTRATOR,  # of no board: administers no school
+        org=None,
         is_staff=True,
         is_superuser=True,
     )
-    sign_ins.append(DemoSignIn(admin.username, "さくら小学校 学校管理者（管理画面 /admin/）"))
+    sign_ins.append(DemoSignIn(operator.username, "プラットフォーム運用者（管理画面 /admin/）"))
     vendor = _user(
         "vendor-demo", last_name="まなび教材", first_name="株式会社", role=RosterRole.VENDOR
     )

@@ -213,6 +213,32 @@ class TeacherFactory(UserFactory):
             EnrollmentFactory.create(user=obj, school_class=school_class, role=RosterRole.TEACHER)
 
 
+class SchoolAdministratorFactory(UserFactory):
+    """A school administrator (学校管理者) of a school: neither staff nor superuser."""
+
+    username = factory.Sequence(lambda n: f"school-admin-{n:03d}")
+    role = RosterRole.ADMINISTRATOR
+    org = factory.SubFactory(SchoolFactory)
+
+
+class BoardAdministratorFactory(UserFactory):
+    """A board administrator (教育委員会管理者) of a board: neither staff nor superuser."""
+
+    username = factory.Sequence(lambda n: f"board-admin-{n:03d}")
+    role = RosterRole.DISTRICT_ADMINISTRATOR
+    org = factory.SubFactory(DistrictFactory)
+
+
+class OperatorFactory(UserFactory):
+    """A platform operator: a superuser with staff status, of no school or board."""
+
+    username = factory.Sequence(lambda n: f"operator-{n:03d}")
+    role = RosterRole.DISTRICT_ADMINISTRATOR
+    org = None
+    is_staff = True
+    is_superuser = True
+
+
 # --- tools registry -------------------------------------------------------------------------
 
 

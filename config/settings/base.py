@@ -32,7 +32,7 @@ DEBUG = os.environ.get("MANABI_DEBUG", "0") == "1"
 ALLOWED_HOSTS = os.environ.get("MANABI_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]").split(",")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "config.apps.OperatorAdminConfig",  # django.contrib.admin for platform operators only
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -166,7 +166,7 @@ def test_a_placement_removed_in_the_admin_of_one_server_is_refused_by_the_other(
         assert started.headers["Location"].startswith(a.url("/tools/drill/login?"))
 
     admin = Browser(a.base_url)
-    admin.sign_in("sakura-admin", DEMO_PASSWORD)
+    admin.sign_in("manabi-operator", DEMO_PASSWORD)  # the platform operator
     delete_url = admin.url(f"/admin/tools_registry/placement/{drill['placement_pk']}/delete/")
     page = admin.session.get(delete_url, timeout=10)
     assert page.status_code == HTTPStatus.OK
