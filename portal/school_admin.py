@@ -100,10 +100,13 @@ def index(request: HttpRequest) -> HttpResponse:
 def school(request: HttpRequest, school_id: str) -> HttpResponse:
     org = _school(request, school_id)
     classes = administration.classes_of(_acting(request), org)
-    tools = placed_tools([c.school_class for c in classes])
-    return render(
-        request, "portal/school/school.html", {"school": org, "classes": classes, "tools": tools}
-    )
+    context = {
+        "school": org,
+        "classes": classes,
+        "tools": placed_tools([c.school_class for c in classes]),
+        "several_schools": administration.administered_schools(_acting(request)).count() > 1,
+    }
+    return render(request, "portal/school/school.html", context)
 
 
 @login_required

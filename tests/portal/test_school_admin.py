@@ -236,6 +236,7 @@ def test_the_school_page_shows_its_classes_with_counts_and_its_tools(
         school=world.sakura, school_class=None, title="止めた教材", deployment__is_active=False
     )
     screen = page(as_user(client, world.sakura_admin), school_url(world.sakura))
+    assert ("← ホーム", "/") in screen.links  # one school: /school would come straight back
     year = world.class_5_2.terms.get().title
     assert screen.tables["classes"] == [
         ["クラス", "年度", "児童生徒数", "担任・担当"],
@@ -434,6 +435,7 @@ def test_a_board_administrator_sees_their_boards_schools_only(client: Client, wo
         ("さくら小学校", school_url(world.sakura)),
         ("みどり中学校", school_url(world.midori)),
     ]
+    assert ("← 学校の管理", "/school") in page(client, school_url(world.midori)).links
     people = page(client, school_url(world.midori, "/people"))
     assert [row[-1] for row in people.tables["people"]] == [
         "ユーザー名",
