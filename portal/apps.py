@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class PortalConfig(AppConfig):
     name = "portal"
     verbose_name = _("ポータル")
+
+    def ready(self) -> None:
+        from . import sockets  # noqa: F401  (connects the sign-out receiver that closes sockets)

@@ -57,6 +57,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "sso.idle.IdleTimeoutMiddleware",  # per-role idle timeout (after authentication)
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -116,6 +117,12 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 SESSION_ENGINE = "sso.sessions"  # db sessions, hot-path load in plain SQL
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_HTTPONLY = True
+# Idle timeouts per role, in seconds (sso/idle.py): short for students on shared devices.
+SESSION_IDLE_TIMEOUT_STUDENT = int(os.environ.get("MANABI_IDLE_TIMEOUT_STUDENT", "1800"))
+SESSION_IDLE_TIMEOUT_STAFF = int(os.environ.get("MANABI_IDLE_TIMEOUT_STAFF", "14400"))
+SESSION_IDLE_REFRESH_SECONDS = 60  # the deadline is rewritten at most this often
+# How often an open websocket re-checks its session and its viewer's access (portal/sockets.py).
+SOCKET_RECHECK_SECONDS = float(os.environ.get("MANABI_SOCKET_RECHECK_SECONDS", "5"))
 
 LANGUAGE_CODE = "ja"
 LANGUAGES = [("ja", _("日本語")), ("en", _("English"))]
@@ -186,6 +193,12 @@ EVENT_SUBSCRIBERS = [
         "name": "gradebook-push",
         "handler": "portal.gradebook.publish_score",
         "kinds": ["score.recorded"],
+        "delivery": "each_process",
+    },
+    {  # a signed-out session's websockets close, in every process; "once" with a shared layer
+        "name": "socket-close",
+        "handler": "portal.sockets.close_session_sockets",
+        "kinds": ["session.ended"],
         "delivery": "each_process",
     },
 ]

@@ -20,6 +20,8 @@ from lti_platform.models import LineItem, ScoreEvent
 from roster.models import SchoolClass, User
 from tools_registry.models import Deployment, Placement
 
+from .websockets import headers_for
+
 
 def make_score(user: User, school_class: SchoolClass, given: float, when: datetime.datetime) -> Any:
     deployment = Deployment.objects.get(registration__tool__slug="demo-drill")
@@ -106,12 +108,10 @@ def test_student_sees_only_their_own_scores(
 
 
 def _connect(path: str, user: User | None) -> tuple[bool, Any]:
+    headers = headers_for(user)  # a real session: the socket is bound to it
+
     async def run() -> tuple[bool, Any]:
-        communicator = WebsocketCommunicator(
-            application, path, headers=[(b"origin", b"http://testserver")]
-        )
-        if user is not None:
-            communicator.scope["user"] = user
+        communicator = WebsocketCommunicator(application, path, headers=headers)
         connected, code = await communicator.connect()
         await communicator.disconnect()
         return connected, code
@@ -126,7 +126,7 @@ def test_websocket_admits_only_staff_of_the_class(demo_school: dict[str, User]) 
     assert _connect(path, demo_school["sakura-t-kato"])[0] is True
     assert _connect(path, demo_school["sakura-t-yamada"]) == (False, 4403)
     assert _connect(path, demo_school["sakura-5-2-01"]) == (False, 4403)
-    assert _connect(path, None) == (False, 4403)
+    assert _connect(path, None) == (False, 4401)
 
 
 @contextlib.asynccontextmanager
@@ -147,10 +147,8 @@ async def _pushed(path: str, viewer: User, post: Callable[[], Any]) -> Any:
     from channels.db import database_sync_to_async
 
     async with serving():
-        communicator = WebsocketCommunicator(
-            application, path, headers=[(b"origin", b"http://testserver")]
-        )
-        communicator.scope["user"] = viewer
+        headers = await database_sync_to_async(headers_for)(viewer)
+        communicator = WebsocketCommunicator(application, path, headers=headers)
         connected, _ = await communicator.connect()
         assert connected
         try:
