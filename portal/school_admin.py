@@ -146,8 +146,18 @@ def person(request: HttpRequest, school_id: str, user_id: str) -> HttpResponse:
 @login_required
 @require_POST
 def reset_password(request: HttpRequest, school_id: str, user_id: str) -> HttpResponse:
-    org = _school(request, school_id)
-    child = _member(org, user_id)
+    try:
+        org = _school(request, school_id)
+        child = _member(org, user_id)
+    except Http404:
+        # Someone's password asked for outside the person's schools: worth an operator's look.
+        administration.audit.warning(
+            "password reset refused: user %s asked for user %s of school %s (not theirs)",
+            _acting(request).pk,
+            user_id,
+            school_id,
+        )
+        raise
     form = PasswordForm(request.POST)
     if not form.is_valid():
         return _person_page(request, org, child, form=form, status=HTTPStatus.BAD_REQUEST)

@@ -407,7 +407,9 @@ def test_another_schools_pages_answer_404_like_missing_ones(client: Client, worl
         assert missing(client, url) == not_found, url
 
 
-def test_another_schools_child_gets_no_new_password(client: Client, world: World) -> None:
+def test_another_schools_child_gets_no_new_password(
+    client: Client, world: World, caplog: pytest.LogCaptureFixture
+) -> None:
     as_user(client, world.sakura_admin)
     not_found = client.post(
         person_url(world.sakura, User(eportal_uuid=uuid.uuid4()), "/password"),
@@ -426,6 +428,10 @@ def test_another_schools_child_gets_no_new_password(client: Client, world: World
         assert response.content == not_found.content
     assert signs_in(world.midori_child, PASSWORD)
     assert signs_in(world.sora_child, PASSWORD)
+    refused = [r for r in caplog.records if r.name == "manabi.audit"]
+    assert [(r.levelname, r.getMessage().split(" asked")[0]) for r in refused] == [
+        ("WARNING", f"password reset refused: user {world.sakura_admin.pk}")
+    ] * 4
 
 
 def test_a_board_administrator_sees_their_boards_schools_only(client: Client, world: World) -> None:
