@@ -1,5 +1,11 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
+
+from sso.views import admin_login
+
+# allauth answers its 429s (too many requests) with the root URLconf's handler429.
+handler429 = "sso.views.too_many_requests"
 
 urlpatterns = [
     path("", include("portal.urls")),
@@ -7,5 +13,13 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("lti/", include("lti_platform.urls")),
     path("tools/", include("demo_tools.urls")),
+    # The admin's password forms are the portal's, with allauth's throttling: its sign-in
+    # page sends the person to the portal's sign-in (and back), its password change to
+    # allauth's. These come first, so they answer the admin's own URLs.
+    path("admin/login/", admin_login),
+    path(
+        "admin/password_change/",
+        RedirectView.as_view(pattern_name="account_change_password"),
+    ),
     path("admin/", admin.site.urls),
 ]

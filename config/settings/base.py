@@ -113,7 +113,26 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
 
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# The shared cache (sign-in counters, tools' JWKS): a table in the database (created by sso's
+# migration), so every worker process counts together and the counters survive a restart;
+# Redis when MANABI_REDIS_URL is set (scale-out; needs the `redis` package).
+if not os.environ.get("MANABI_REDIS_URL"):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "manabi_cache",
+            # Past MAX_ENTRIES the cache culls live entries, sign-in counters included: keep
+            # it far above what a day of sign-ins writes, so that only expired ones go.
+            "OPTIONS": {"MAX_ENTRIES": 1_000_000},
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ["MANABI_REDIS_URL"],
+        }
+    }
 SESSION_ENGINE = "sso.sessions"  # db sessions, hot-path load in plain SQL
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_HTTPONLY = True
@@ -147,6 +166,22 @@ ACCOUNT_SIGNUP_FIELDS = ["username*", "password1*", "password2*"]
 ACCOUNT_ADAPTER = "sso.adapter.RosterAccountAdapter"
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_LOGOUT_ON_GET = False
+
+# Sign-in throttling (sso/throttling.py, docs/security.md), counted in the shared cache. Rates
+# are "amount/period" (periods s, m, h, d; "5/5m"), or "off"; checked by sso.E001. Failed
+# sign-ins per account (allauth's counter) refuse the account, even with the right password,
+# until the oldest failure leaves the window; nobody else. Per address only limits sized for a
+# school of ~1,000 behind one NAT: raise them for a board-wide NAT.
+_FAILED_PER_ACCOUNT = os.environ.get("MANABI_LOGIN_FAILED_PER_ACCOUNT", "5/5m").strip()
+ACCOUNT_RATE_LIMITS = {
+    "login": "",  # per address: SSO_LOGIN_PER_ADDRESS, without allauth's per-key lock
+    "login_failed": "" if _FAILED_PER_ACCOUNT == "off" else f"{_FAILED_PER_ACCOUNT}/key",
+}
+SSO_LOGIN_PER_ADDRESS = os.environ.get("MANABI_LOGIN_PER_IP", "1000/m").strip()
+SSO_LOGIN_FAILED_PER_ADDRESS = os.environ.get("MANABI_LOGIN_FAILED_PER_IP", "300/m").strip()
+# The address counted is the connection's; behind N proxies that append to X-Forwarded-For
+# (gunicorn behind nginx), the Nth from the right. Else every sign-in counts for the proxy.
+ALLAUTH_TRUSTED_PROXY_COUNT = int(os.environ.get("MANABI_TRUSTED_PROXY_COUNT", "0"))
 
 # --- LTI platform ---------------------------------------------------------------------------
 # The issuer is the platform's public base URL (no trailing slash).

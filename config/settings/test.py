@@ -18,3 +18,7 @@ LTI_PLATFORM_GUID = "6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b"
 LTI_ISSUER = "http://testserver"
 LTI_KEY_REFRESH_SECONDS = 0
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
+# One process: the per-process cache, which tests/conftest.py empties before every test, with
+# or without database access. The database cache (base) is tested in tests/sso and by the
+# server processes of tests/multiprocess.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
