@@ -183,6 +183,11 @@ SSO_LOGIN_FAILED_PER_ADDRESS = os.environ.get("MANABI_LOGIN_FAILED_PER_IP", "300
 # (gunicorn behind nginx), the Nth from the right. Else every sign-in counts for the proxy.
 ALLAUTH_TRUSTED_PROXY_COUNT = int(os.environ.get("MANABI_TRUSTED_PROXY_COUNT", "0"))
 
+# Embedded mode (scripts/serve.sh, config/request_timeout.py): a request's line, headers and
+# body must arrive within this many seconds of the connection (or of the request's first
+# byte on a kept-alive one); else 408 and the connection is closed. 0 turns it off.
+REQUEST_TIMEOUT_SECONDS = float(os.environ.get("MANABI_REQUEST_TIMEOUT", "30"))
+
 # --- LTI platform ---------------------------------------------------------------------------
 # The issuer is the platform's public base URL (no trailing slash).
 LTI_ISSUER = os.environ.get("MANABI_LTI_ISSUER", "http://127.0.0.1:8000")
