@@ -150,7 +150,7 @@ def finish(request: HttpRequest, slug: str) -> HttpResponse:
     return render(
         request,
         "demo_tools/finished.html",
-        {"v": {"tool": TOOL_NAMES[slug]}, "given": given, "maximum": maximum},
+        {"v": {"tool": TOOL_NAMES[slug], "slug": slug}, "given": given, "maximum": maximum},
     )
 
 

@@ -6,12 +6,18 @@
 - an OIDC error form_post to a trusted redirect_uri: ``lti_platform.protocol.oidc.error_params``
   (built by the launch service, posted by the authorization view);
 - an HTML page for a person in a browser (``lti_platform/error.html``).
+
+``form_post`` renders the auto-submitting form of the OAuth 2.0 Form Post Response Mode (the
+id_token or an OIDC error to the tool; the same-site re-post of an authentication request).
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -58,3 +64,37 @@ def json_body(body: Any, media_type: str, status: int = HTTPStatus.OK) -> JsonRe
         content_type=media_type,
         json_dumps_params={"ensure_ascii": False},
     )
+
+
+# A CSP host-source: scheme, DNS name or IPv4 address, optional port (nothing that could end
+# the directive or the header).
+_ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?")
+
+
+def _origin(url: str) -> str | None:
+    """Return ``url``'s origin as a CSP source (``https://tool.example:8443``), or None."""
+    parts = urlsplit(url)
+    if parts.hostname is None:
+        return None
+    origin = f"{parts.scheme}://{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+    return origin if _ORIGIN.fullmatch(origin) else None
+
+
+def form_post(
+    request: HttpRequest, action: str, fields: Mapping[str, str], *, title: str
+) -> HttpResponse:
+    """An auto-submitting form_post page (OAuth 2.0 Form Post Response Mode).
+
+    The form submits from a nonce'd script (a ``<noscript>`` button without JavaScript). Its
+    Content-Security-Policy lets the form post to ``action``'s origin too: the tool's
+    redirect URI is on another site, and ``form-action 'self'`` would stop the launch.
+    """
+    response = render(
+        request,
+        "lti_platform/form_post.html",
+        {"action": action, "fields": fields, "title": title},
+    )
+    origin = _origin(request.build_absolute_uri(action))
+    if origin is not None and origin != _origin(request.build_absolute_uri("/")):
+        response._csp_update = {"form-action": [origin]}  # type: ignore[attr-defined]  # django-csp
+    return response

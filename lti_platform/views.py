@@ -19,7 +19,6 @@ from roster.models import User
 from . import rendering, services
 from .errors import MethodNotAllowed, PlatformError
 from .keys import key_ring
-from .protocol import oidc
 from .protocol.errors import UntrustedRedirectError
 
 LOCALES = {"ja": "ja-JP", "en": "en"}
@@ -66,13 +65,30 @@ def launch(request: HttpRequest, resource_link_id: str, class_id: str) -> HttpRe
     return HttpResponseRedirect(url)
 
 
-@csrf_exempt  # the tool posts here cross-site; no state changes on the user's behalf
+# Marks an authentication request we re-posted to ourselves (see ``authorize``).
+SAME_SITE_REPOST = "manabi_same_site_repost"
+
+
+@csrf_exempt  # cross-site by design (OIDC): protected by state, nonce and the signed hints
 @_allow("GET", "POST")
 @never_cache
 def authorize(request: HttpRequest) -> HttpResponse:
-    """OIDC authentication endpoint for LTI 1.3 launches (form_post response mode)."""
+    """OIDC authentication endpoint for LTI 1.3 launches (form_post response mode).
+
+    OpenID Connect Core 1.0 §3.1.2.1: "Authorization Servers MUST support the use of the HTTP
+    GET and POST methods defined in RFC 7231 at the Authorization Endpoint." A browser sends
+    no SameSite=Lax session cookie with a POST from the tool's site, so such a request is
+    answered with a page that posts the same parameters to this endpoint again: a same-site
+    request, which carries the cookie. The marker field keeps it to one round.
+    """
     source = request.POST if request.method == "POST" else request.GET
     params = {key: source.get(key, "") for key in source}
+    if request.method == "POST" and _without_session_cookie(request, params):
+        fields = {**params, SAME_SITE_REPOST: "1"}
+        return rendering.form_post(
+            request, reverse("lti_platform:authorize"), fields, title=_("ツールを開いています…")
+        )
+    params.pop(SAME_SITE_REPOST, None)
     user = request.user if isinstance(request.user, User) else None
     try:
         form = services.authorize_launch(
@@ -83,5 +99,9 @@ def authorize(request: HttpRequest) -> HttpResponse:
         )
     except UntrustedRedirectError as exc:
         return rendering.error_page(request, exc)
-    html = oidc.form_post_html(form.action, form.fields, title=_("ツールを開いています…"))
-    return HttpResponse(html)
+    return rendering.form_post(request, form.action, form.fields, title=_("ツールを開いています…"))
+
+
+def _without_session_cookie(request: HttpRequest, params: dict[str, str]) -> bool:
+    """Whether a POST came without our session cookie and was not re-posted by us yet."""
+    return settings.SESSION_COOKIE_NAME not in request.COOKIES and SAME_SITE_REPOST not in params

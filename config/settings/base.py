@@ -11,6 +11,8 @@ import secrets
 import uuid
 from pathlib import Path
 
+from csp.constants import NONCE, NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from config import datadir
@@ -38,6 +40,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "csp",
     "allauth",
     "allauth.account",
     "roster",
@@ -52,6 +55,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",  # after WhiteNoise: static files need no policy
+    "config.middleware.NoStoreMiddleware",  # personal pages and /lti/ services: no-store
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -219,6 +224,49 @@ LTI_KEY_REFRESH_SECONDS = 30  # how often a worker re-reads the key table
 # tables) empties every process's cache at its next request (docs/architecture.md). 0 turns
 # the cache off.
 LTI_CONFIG_CACHE_SECONDS = float(os.environ.get("MANABI_CONFIG_CACHE_SECONDS", "10"))
+
+# --- transport: https, cookies, HSTS, Content-Security-Policy (README "Production") -------
+# An https issuer means production behind TLS: Secure cookies, the https redirect and HSTS are
+# on unless an environment variable says otherwise; the http demo keeps them off.
+_HTTPS = LTI_ISSUER.startswith("https://")
+
+
+def _env_flag(name: str, default: bool) -> bool:
+    """Return the 0/1 environment flag ``name`` (``default`` when unset)."""
+    value = os.environ.get(name, "").strip()
+    if value not in {"", "0", "1"}:
+        raise ImproperlyConfigured(f"{name} must be 0 or 1, not {value!r}")
+    return default if value == "" else value == "1"
+
+
+SECURE_SSL_REDIRECT = _env_flag("MANABI_SSL_REDIRECT", _HTTPS)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = _env_flag("MANABI_SECURE_COOKIES", _HTTPS)
+SECURE_HSTS_SECONDS = int(os.environ.get("MANABI_HSTS_SECONDS") or (31_536_000 if _HTTPS else 0))
+# Both reach beyond this host (every subdomain; browsers' built-in lists): opt in explicitly.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_flag("MANABI_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = _env_flag("MANABI_HSTS_PRELOAD", False)
+# Behind a TLS-terminating proxy: the header it sets to "https" (e.g. X-Forwarded-Proto). Only
+# set it when the proxy always sets or strips that header, or clients could claim https.
+if _proxy_header := os.environ.get("MANABI_PROXY_SSL_HEADER", "").strip():
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proxy_header.upper().replace("-", "_"), "https")
+# django-csp: scripts and styles only from our static files or with the per-response nonce;
+# no 'unsafe-inline'. The launch form widens form-action to the one tool origin it posts to
+# (lti_platform.rendering.form_post). Tools open in their own window; nothing frames us.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "connect-src": [SELF],  # the gradebook's websocket (same host)
+        "img-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "upgrade-insecure-requests": _HTTPS,
+        "report-uri": os.environ.get("MANABI_CSP_REPORT_URI") or None,
+    }
+}
 
 # Channels: the embedded mode runs one ASGI process, so the in-memory layer reaches every
 # websocket. Several processes need a shared layer (Redis), see README "Scale-out".
