@@ -11,7 +11,7 @@ from channels.layers import get_channel_layer
 from django.db.models import Q
 
 from lti_platform.models import LineItem, Score, ScoreEvent
-from roster import membership
+from roster import administration, membership
 from roster.models import RosterRole, SchoolClass, User
 
 if TYPE_CHECKING:
@@ -29,10 +29,11 @@ def user_group(user_id: int) -> str:
 
 
 def can_view_class(user: User, school_class: SchoolClass) -> bool:
-    """Teachers of the class and administrators of its school see its gradebook."""
+    """Teachers of the class and administrators of its school (or of the school's board) see
+    its gradebook."""
     if not user.is_authenticated:
         return False
-    if user.role == RosterRole.ADMINISTRATOR and user.org_id == school_class.school_id:
+    if administration.administers_org_id(user, school_class.school_id):
         return True
     return membership.is_member(user, school_class, roles=STAFF_ROLES)
 

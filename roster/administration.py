@@ -122,7 +122,13 @@ def administered_schools(user: AnyUser) -> QuerySet[Org]:
 
 def administers(user: AnyUser, org: Org | None) -> bool:
     """Whether the user administers ``org`` (None — no org — is administered by nobody)."""
-    return org is not None and administered_orgs(user).filter(pk=org.pk).exists()
+    return org is not None and administers_org_id(user, org.pk)
+
+
+def administers_org_id(user: AnyUser, org_id: int) -> bool:
+    """``administers`` by the org's pk (no query for someone who administers nothing: an empty
+    queryset's ``exists`` never reaches the database)."""
+    return administered_orgs(user).filter(pk=org_id).exists()
 
 
 def administered_users(user: AnyUser) -> QuerySet[User]:

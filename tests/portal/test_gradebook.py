@@ -18,6 +18,7 @@ from events.models import Event
 from lti_platform import ags
 from lti_platform.models import LineItem, ScoreEvent
 from roster.models import SchoolClass, User
+from tests.factories import PASSWORD, SchoolAdministratorFactory
 from tools_registry.models import Deployment, Placement
 
 from .websockets import headers_for
@@ -93,6 +94,20 @@ def test_school_admin_sees_the_gradebook(
     school_class = SchoolClass.objects.get(class_code="5-2")
     response = signed_in("sakura-admin").get(f"/classes/{school_class.sourced_id}/gradebook")
     assert response.status_code == HTTPStatus.OK
+
+
+@pytest.mark.django_db
+def test_the_boards_administrator_sees_it_and_another_schools_administrator_does_not(
+    demo_school: dict[str, User], signed_in: Callable[[str], Client]
+) -> None:
+    school_class = SchoolClass.objects.get(class_code="5-2")
+    other_school = SchoolClass.objects.exclude(school=school_class.school).first().school
+    SchoolAdministratorFactory(username="other-school-admin", org=other_school)
+    url = f"/classes/{school_class.sourced_id}/gradebook"
+    assert signed_in("manabi-board-admin").get(url).status_code == HTTPStatus.OK
+    other = Client()
+    assert other.login(username="other-school-admin", password=PASSWORD)
+    assert other.get(url).status_code == HTTPStatus.NOT_FOUND
 
 
 @pytest.mark.django_db
