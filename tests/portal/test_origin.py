@@ -11,7 +11,7 @@ from channels.testing import WebsocketCommunicator
 
 from config.asgi import application
 from portal.origin import PlatformOriginValidator, serialized_origin
-from roster.models import User
+from tests.portal.websockets import browser
 
 
 class Accepting(AsyncWebsocketConsumer):
@@ -19,13 +19,11 @@ class Accepting(AsyncWebsocketConsumer):
         await self.accept()
 
 
-def handshake(app: Any, headers: list[tuple[bytes, bytes]], user: User | None = None) -> Any:
+def handshake(app: Any, headers: list[tuple[bytes, bytes]]) -> Any:
     """Open a websocket with these handshake headers; return what ``connect()`` answered."""
 
     async def run() -> Any:
         communicator = WebsocketCommunicator(app, "/ws/my/scores", headers=headers)
-        if user is not None:
-            communicator.scope["user"] = user
         answer = await communicator.connect()
         await communicator.disconnect()
         return answer
@@ -77,15 +75,14 @@ def test_other_origins_are_refused(platform: None, headers: list[tuple[bytes, by
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_served_application_checks_the_port(
-    platform: None, student_factory: Any, settings: Any
-) -> None:
-    student = student_factory()
-    assert handshake(application, [(b"origin", b"https://portal.example.jp:8443")], student) == (
+def test_the_served_application_checks_the_port(platform: None, student_factory: Any) -> None:
+    _, headers = browser(student_factory())  # a signed-in page's session cookie
+    cookie = [h for h in headers if h[0] == b"cookie"]
+    assert handshake(application, [(b"origin", b"https://portal.example.jp:8443"), *cookie]) == (
         True,
         None,
     )
-    assert handshake(application, [(b"origin", b"https://portal.example.jp:8080")], student) == (
+    assert handshake(application, [(b"origin", b"https://portal.example.jp:8080"), *cookie]) == (
         False,
         1000,
     )
