@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from roster import administration
 from roster.models import Org, SchoolClass, User
+from sso import throttling
 from tools_registry import visibility
 from tools_registry.models import Placement
 
@@ -173,4 +174,5 @@ def reset_password(request: HttpRequest, school_id: str, user_id: str) -> HttpRe
         return _person_page(request, org, child, form=form, status=e.status)
     except administration.PasswordResetRefused as e:
         return _person_page(request, org, child, error=str(e.message), status=e.status)
+    throttling.unlock_account(request, child.username)
     return render(request, "portal/school/password_done.html", {"school": org, "done": done})

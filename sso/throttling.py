@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from allauth.account import app_settings
+from allauth.core import ratelimit
 from allauth.core.internal.ratelimit import Rate, get_ip, parse_rate, parse_rates
 from django.conf import settings
 from django.core.cache import cache
@@ -123,3 +124,14 @@ def retry_after(url_name: str | None) -> int:
         return DEFAULT_RETRY_AFTER
     rates = parse_rates(app_settings.RATE_LIMITS.get(action))
     return max((math.ceil(rate.duration) for rate in rates), default=DEFAULT_RETRY_AFTER)
+
+
+def unlock_account(request: HttpRequest, username: str) -> None:
+    """Forget the account's failed sign-ins (an administrator has just set its password).
+
+    As allauth does after a password reset by e-mail: the new password is known only to the
+    child and the adult who set it, so the failures before it count no more.
+    """
+    from .adapter import login_attempts_key  # the adapter counts through this module
+
+    ratelimit.clear(request, action="login_failed", key=login_attempts_key(username))

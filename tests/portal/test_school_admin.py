@@ -557,3 +557,21 @@ def test_no_school_account_of_the_demo_is_staff_or_superuser(
         "まなび市立みどり中学校",
     ]
     assert signed_in("manabi-operator").get("/admin/").status_code == HTTPStatus.OK
+
+
+def test_a_new_password_unlocks_a_child_locked_out_by_mistakes(
+    client: Client, world: World
+) -> None:
+    def sign_in_page(password: str) -> int:
+        data = {"login": world.child_1.username, "password": password}
+        return Client().post("/accounts/login/", data).status_code
+
+    for _ in range(5):
+        assert sign_in_page("wrong") == HTTPStatus.OK  # the form again, with its error
+    assert sign_in_page(PASSWORD) == HTTPStatus.OK  # locked: even the right one is refused
+    response = as_user(client, world.sakura_admin).post(
+        person_url(world.sakura, world.child_1, "/password"),
+        {"mode": "choose", "password1": "hoshi-kumo-12", "password2": "hoshi-kumo-12"},
+    )
+    assert response.status_code == HTTPStatus.OK
+    assert sign_in_page("hoshi-kumo-12") == HTTPStatus.FOUND  # signed in
