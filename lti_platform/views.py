@@ -19,6 +19,7 @@ from roster.models import User
 from . import rendering, services
 from .errors import MethodNotAllowed, PlatformError
 from .keys import key_ring
+from .protocol import oidc
 from .protocol.errors import UntrustedRedirectError
 
 LOCALES = {"ja": "ja-JP", "en": "en"}
@@ -83,6 +84,10 @@ def authorize(request: HttpRequest) -> HttpResponse:
     """
     source = request.POST if request.method == "POST" else request.GET
     params = {key: source.get(key, "") for key in source}
+    try:
+        oidc.check_text(params)  # before anything, the re-post included, echoes a parameter
+    except UntrustedRedirectError as exc:
+        return rendering.error_page(request, exc)
     if request.method == "POST" and _without_session_cookie(request, params):
         fields = {**params, SAME_SITE_REPOST: "1"}
         return rendering.form_post(
