@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+import smtplib
 import unicodedata
 from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core.exceptions import ImmediateHttpResponse
 from django.http import HttpRequest
+from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
 from . import throttling
@@ -17,6 +20,9 @@ TRY_AGAIN_LATER = _(
     "ログインの まちがいが おおいので、いまは ログイン できません。"
     "しばらく まってから もういちど ためしてね。わからないときは せんせいに きいてね。"
 )
+
+
+logger = logging.getLogger("manabi.mail")
 
 
 def login_attempts_key(login: str) -> str:
@@ -55,6 +61,19 @@ class RosterAccountAdapter(DefaultAccountAdapter):
 
     def authentication_failed(self, request: HttpRequest, **credentials: Any) -> None:
         throttling.count_failure(request)
+
+    def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
+        """Send, or answer a page saying the mail could not be sent (a 503, never a 500).
+
+        The log names the mail and the error's class, not the address or the server's reply
+        (which may quote the address).
+        """
+        try:
+            super().send_mail(template_prefix, email, context)
+        except (smtplib.SMTPException, OSError) as exc:
+            logger.error("mail %s not sent: %s", template_prefix, type(exc).__name__)
+            page = render(self.request, "account/password_reset_mail_failed.html", status=503)
+            raise ImmediateHttpResponse(page) from exc
 
     def _get_login_attempts_cache_key(self, request: HttpRequest, **credentials: Any) -> str:
         """Key failed sign-ins on the account alone.

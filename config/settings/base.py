@@ -172,6 +172,25 @@ ACCOUNT_ADAPTER = "sso.adapter.RosterAccountAdapter"
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_LOGOUT_ON_GET = False
 
+# Password reset is by e-mail, so only for accounts with an address (staff); students ask
+# their teacher (templates/account/password_reset.html). No mail to addresses nobody has.
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
+
+# Mail (password reset links): SMTP when MANABI_EMAIL_HOST is set; otherwise each mail is
+# written to a file in DATA_DIR/mail (the demo: never a 500 for want of a mail server, and no
+# reset link in the server log). A failed send is a page saying so (sso/adapter.py).
+if os.environ.get("MANABI_EMAIL_HOST"):
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = os.environ["MANABI_EMAIL_HOST"]
+    EMAIL_PORT = int(os.environ.get("MANABI_EMAIL_PORT", "587"))
+    EMAIL_HOST_USER = os.environ.get("MANABI_EMAIL_USER", "")
+    EMAIL_HOST_PASSWORD = os.environ.get("MANABI_EMAIL_PASSWORD", "")
+    EMAIL_USE_TLS = os.environ.get("MANABI_EMAIL_TLS", "1") == "1"  # STARTTLS
+    EMAIL_TIMEOUT = 10  # seconds: a mail server that does not answer is a failed send
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = DATA_DIR / "mail"
+DEFAULT_FROM_EMAIL = os.environ.get("MANABI_EMAIL_FROM", "manabi-hub@localhost")
 # Sign-in throttling (sso/throttling.py, docs/security.md), counted in the shared cache. Rates
 # are "amount/period" (periods s, m, h, d; "5/5m"), or "off"; checked by sso.E001. Failed
 # sign-ins per account (allauth's counter) refuse the account, even with the right password,
