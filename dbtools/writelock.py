@@ -6,6 +6,12 @@ writers sleep and the slowest requests wait for hundreds of milliseconds
 (docs/benchmarks.md, "LTI Advantage services"). Taking a thread lock and an exclusive
 ``flock`` on a file beside the database before ``BEGIN IMMEDIATE`` makes writers wait in
 line instead. Other databases (PostgreSQL) need nothing: this is a no-op there.
+
+The wait in line counts against the busy timeout (``dbtools.busy``): a writer that reaches the
+front after waiting gets only the rest of it as SQLite's busy timeout for its own transaction,
+and one that cannot get the thread lock within it raises ``DatabaseBusy``. When something
+outside the queue holds the database (a command, a non-queued write, another program), each
+queued writer fails about one busy timeout after it arrived, not one more per writer ahead.
 """
 
 from __future__ import annotations
@@ -13,13 +19,19 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 
 from django.db import connection
 
+from .busy import DatabaseBusy, busy_timeout
+
 _thread_lock = threading.Lock()
 _files: dict[str, int] = {}
+_clock = time.monotonic  # a seam for tests
+_SLACK = 0.05  # seconds of queue wait not worth a PRAGMA
 
 
 def _lock_fd(path: str) -> int:
@@ -37,10 +49,34 @@ def serialized_writes() -> Iterator[None]:
     if connection.vendor != "sqlite" or not name or name.startswith((":memory:", "file:")):
         yield
         return
-    with _thread_lock:
+    budget = busy_timeout()
+    deadline = _clock() + budget
+    if not _thread_lock.acquire(timeout=budget):
+        raise DatabaseBusy(f"database is locked: the writer queue was busy for {budget:g} s")
+    try:
         fd = _lock_fd(name)
+        # Blocking: the writer ahead holds the lock for one short transaction, its own wait
+        # bounded by its own budget.
         fcntl.flock(fd, fcntl.LOCK_EX)
         try:
-            yield
+            remaining = deadline - _clock()
+            if remaining < budget - _SLACK:
+                _set_busy_timeout(max(0.0, remaining))
+            try:
+                yield
+            finally:
+                if remaining < budget - _SLACK:
+                    with contextlib.suppress(sqlite3.Error):  # keep the error being raised
+                        _set_busy_timeout(budget)
         finally:
             fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        _thread_lock.release()
+
+
+def _set_busy_timeout(seconds: float) -> None:
+    """SQLite's busy timeout of this thread's connection (``PRAGMA busy_timeout``, in ms)."""
+    connection.ensure_connection()
+    raw = connection.connection
+    if raw is not None:
+        raw.execute(f"PRAGMA busy_timeout = {int(seconds * 1000)}")

@@ -96,9 +96,10 @@ DATABASES = {
         ),
         "OPTIONS": {
             # WAL lets readers and one writer work at once across worker processes.
-            "init_command": (
-                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;"
-            ),
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            # Seconds a request waits for a locked database in all (the writer queue counts
+            # against it, dbtools/busy.py), then answers 503 with Retry-After.
+            "timeout": float(os.environ.get("MANABI_DB_BUSY_TIMEOUT", "5")),
             "transaction_mode": "IMMEDIATE",
         },
         # Persistent connections save ~0.8 ms per request under WSGI workers (gunicorn sets
@@ -171,7 +172,6 @@ ACCOUNT_SIGNUP_FIELDS = ["username*", "password1*", "password2*"]
 ACCOUNT_ADAPTER = "sso.adapter.RosterAccountAdapter"
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_LOGOUT_ON_GET = False
-
 # Password reset is by e-mail, so only for accounts with an address (staff); students ask
 # their teacher (templates/account/password_reset.html). No mail to addresses nobody has.
 ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
@@ -191,6 +191,7 @@ else:
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = DATA_DIR / "mail"
 DEFAULT_FROM_EMAIL = os.environ.get("MANABI_EMAIL_FROM", "manabi-hub@localhost")
+
 # Sign-in throttling (sso/throttling.py, docs/security.md), counted in the shared cache. Rates
 # are "amount/period" (periods s, m, h, d; "5/5m"), or "off"; checked by sso.E001. Failed
 # sign-ins per account (allauth's counter) refuse the account, even with the right password,
@@ -318,8 +319,18 @@ EVENT_SERVER_RELAY = "all"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # Django attaches the request (headers, cookies, body) to its records: drop it, so that no
+    # handler or formatter writes a password, a cookie or a client assertion (config/logfilters.py).
+    "filters": {"redact_request": {"()": "config.logfilters.RedactRequest"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["redact_request"]},
+    },
     "loggers": {
         "manabi": {"handlers": ["console"], "level": os.environ.get("MANABI_LOG_LEVEL", "INFO")},
+        # Unexpected errors with their tracebacks (django.request, "Internal Server Error:
+        # <path>") and security events (django.security); Django's default prints them only
+        # with DEBUG. 4xx answers are warnings: not logged unless DEBUG.
+        "django": {"handlers": ["console"], "level": "INFO" if DEBUG else "ERROR"},
+        "django.request": {"filters": ["redact_request"]},
     },
 }
