@@ -5,7 +5,8 @@ The portal runs at ``http://127.0.0.1:<port>``; this tool answers at ``http://lo
 between them for real. It does what a vendor's tool does, without cookies of its own (its
 state and nonce live in this object): login initiation, the authentication request — by GET
 (a redirect) or by POST (an auto-submitting form, OIDC Core §3.1.2.1) —, and the launch,
-whose id_token it verifies against the portal's JWKS (signature, issuer, audience, nonce).
+whose id_token it verifies against the portal's JWKS (signature, issuer, audience, nonce)
+before redirecting to its "app" at another origin (``http://127.0.0.1:<tool port>/done``).
 """
 
 from __future__ import annotations
@@ -92,6 +93,13 @@ class CrossSiteTool:
         if claims["nonce"] != nonce:
             return HTTPStatus.BAD_REQUEST, {}, '<p data-testid="tool-error">nonce</p>'
         self.launches.append(claims)
+        # On to the tool's "app" at another origin (the same server as 127.0.0.1), as some
+        # vendors' launch URLs do: the launch form's CSP must not refuse this redirect.
+        done = f"http://127.0.0.1:{self.port}/done?launch={len(self.launches) - 1}"
+        return HTTPStatus.SEE_OTHER, {"Location": done}, ""
+
+    def done_page(self, query: dict[str, str]) -> tuple[int, dict[str, str], str]:
+        claims = self.launches[int(query.get("launch", "-1"))]
         context = claims["https://purl.imsglobal.org/spec/lti/claim/context"]
         body = (
             '<!DOCTYPE html><html><head><meta charset="utf-8"><title>tool</title></head><body>'
@@ -106,6 +114,8 @@ def _handler(tool: CrossSiteTool) -> type[BaseHTTPRequestHandler]:
             url = urlsplit(self.path)
             if url.path == "/login":
                 self._answer(*tool.login_page(dict(parse_qsl(url.query))))
+            elif url.path == "/done":
+                self._answer(*tool.done_page(dict(parse_qsl(url.query))))
             else:
                 self._answer(HTTPStatus.NOT_FOUND, {}, "not found")
 

@@ -153,7 +153,11 @@ def test_a_tool_on_another_site_launches_with_a_post_or_a_get_authentication_req
     tool_page = new_page.value
     expect(tool_page.get_by_test_id("launched")).to_have_text("1年1組")
 
-    assert urlsplit(tool_page.url)[:3] == ("http", f"localhost:{cross_site_tool.port}", "/launch")
+    assert urlsplit(tool_page.url)[:3] == ("http", f"127.0.0.1:{cross_site_tool.port}", "/done")
+    launch = [r for r in requests if urlsplit(r.url).path == "/launch"]
+    assert [(r.method, urlsplit(r.url).netloc) for r in launch] == [
+        ("POST", f"localhost:{cross_site_tool.port}")
+    ]
     authorize = [r for r in requests if urlsplit(r.url).path == "/lti/authorize"]
     seen = [(r.method, urlsplit(r.url).netloc, session_cookie_sent(r)) for r in authorize]
     portal = urlsplit(demo_server.base_url).netloc
@@ -164,4 +168,4 @@ def test_a_tool_on_another_site_launches_with_a_post_or_a_get_authentication_req
         assert seen == [("GET", portal, True)]
     [claims] = cross_site_tool.launches[-1:]
     assert claims["aud"] == cross_site_tool.client_id
-    assert refusals == []  # form-action let the id_token form post to the tool's origin
+    assert refusals == []  # the id_token form posted to the tool, which redirected onwards

@@ -13,7 +13,6 @@ id_token or an OIDC error to the tool; the same-site re-post of an authenticatio
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
@@ -66,18 +65,9 @@ def json_body(body: Any, media_type: str, status: int = HTTPStatus.OK) -> JsonRe
     )
 
 
-# A CSP host-source: scheme, DNS name or IPv4 address, optional port (nothing that could end
-# the directive or the header).
-_ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?")
-
-
-def _origin(url: str) -> str | None:
-    """Return ``url``'s origin as a CSP source (``https://tool.example:8443``), or None."""
+def _origin(url: str) -> tuple[str, str]:
     parts = urlsplit(url)
-    if parts.hostname is None:
-        return None
-    origin = f"{parts.scheme}://{parts.hostname}" + (f":{parts.port}" if parts.port else "")
-    return origin if _ORIGIN.fullmatch(origin) else None
+    return parts.scheme, parts.netloc.lower()
 
 
 def form_post(
@@ -85,16 +75,18 @@ def form_post(
 ) -> HttpResponse:
     """An auto-submitting form_post page (OAuth 2.0 Form Post Response Mode).
 
-    The form submits from a nonce'd script (a ``<noscript>`` button without JavaScript). Its
-    Content-Security-Policy lets the form post to ``action``'s origin too: the tool's
-    redirect URI is on another site, and ``form-action 'self'`` would stop the launch.
+    The form submits from a nonce'd script (a ``<noscript>`` button without JavaScript). A
+    page that posts to another origin (the tool's redirect URI) has no ``form-action``:
+    ``'self'`` would stop the launch, and even the tool's own origin is not enough, because
+    Chromium applies ``form-action`` to the redirects after the submission too, refusing a
+    tool whose redirect URI sends the browser on to another origin of its own. The page holds
+    nothing but this form to an exactly registered URI, so the directive guards nothing here.
     """
     response = render(
         request,
         "lti_platform/form_post.html",
         {"action": action, "fields": fields, "title": title},
     )
-    origin = _origin(request.build_absolute_uri(action))
-    if origin is not None and origin != _origin(request.build_absolute_uri("/")):
-        response._csp_update = {"form-action": [origin]}  # type: ignore[attr-defined]  # django-csp
+    if _origin(request.build_absolute_uri(action)) != _origin(request.build_absolute_uri("/")):
+        response._csp_replace = {"form-action": None}  # type: ignore[attr-defined]  # django-csp
     return response

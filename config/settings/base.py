@@ -270,8 +270,9 @@ SECURE_HSTS_PRELOAD = _env_flag("MANABI_HSTS_PRELOAD", False)
 if _proxy_header := os.environ.get("MANABI_PROXY_SSL_HEADER", "").strip():
     SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proxy_header.upper().replace("-", "_"), "https")
 # django-csp: scripts and styles only from our static files or with the per-response nonce;
-# no 'unsafe-inline'. The launch form widens form-action to the one tool origin it posts to
-# (lti_platform.rendering.form_post). Tools open in their own window; nothing frames us.
+# no 'unsafe-inline'. The launch form to a tool drops form-action (Chromium would refuse the
+# tool's redirects to its other origins; lti_platform.rendering.form_post). Tools open in their
+# own window; nothing frames us.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
