@@ -6,6 +6,9 @@ from sso.views import admin_login
 
 # allauth answers its 429s (too many requests) with the root URLconf's handler429.
 handler429 = "sso.views.too_many_requests"
+# Every error no view answered: 503 + Retry-After for a busy database, else 500, in the
+# endpoint's format (config/errors.py).
+handler500 = "config.errors.server_error"
 
 urlpatterns = [
     path("", include("portal.urls")),

@@ -84,3 +84,28 @@ class BearerError(PlatformError):
 class InsufficientScope(BearerError):
     error = "insufficient_scope"
     status = HTTPStatus.FORBIDDEN
+
+
+class TemporarilyUnavailable(PlatformError):
+    """The database stayed busy past its timeout: nothing was written, retry later
+    (RFC 6749 §4.1.2.1's code; RFC 9110 §15.6.4 503 with ``Retry-After``)."""
+
+    error = "temporarily_unavailable"
+    status = HTTPStatus.SERVICE_UNAVAILABLE
+
+    def __init__(self, retry_after: int) -> None:
+        self.retry_after = retry_after
+        super().__init__(f"the platform is busy; retry after {retry_after} seconds")
+
+    def headers(self) -> Mapping[str, str]:
+        return {"Retry-After": str(self.retry_after)}
+
+
+class ServerError(PlatformError):
+    """An unexpected error (a bug): logged with its traceback, answered without details."""
+
+    error = "server_error"
+    status = HTTPStatus.INTERNAL_SERVER_ERROR
+
+    def __init__(self) -> None:
+        super().__init__("an unexpected error occurred; it has been logged")

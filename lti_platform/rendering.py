@@ -5,7 +5,11 @@
 - OAuth JSON (the token endpoint, RFC 6749 §5.2): the same body, never cached;
 - an OIDC error form_post to a trusted redirect_uri: ``lti_platform.protocol.oidc.error_params``
   (built by the launch service, posted by the authorization view);
-- an HTML page for a person in a browser (``lti_platform/error.html``).
+- an HTML page for a person in a browser (``lti_platform/error.html``; ``500.html`` and
+  ``503.html`` when the platform itself failed, ``server_page``).
+
+``unhandled_error`` picks the format by endpoint for errors no view rendered (the project's
+``handler500``, ``config.errors``).
 
 ``form_post`` renders the auto-submitting form of the OAuth 2.0 Form Post Response Mode (the
 id_token or an OIDC error to the tool; the same-site re-post of an authentication request).
@@ -20,6 +24,8 @@ from urllib.parse import urlsplit
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.template import loader
+from django.urls import Resolver404, resolve
 
 from .protocol.errors import ProtocolError
 
@@ -46,6 +52,39 @@ def error_page(request: HttpRequest, exc: ProtocolError) -> HttpResponse:
     return render(
         request, "lti_platform/error.html", {"description": exc.description}, status=exc.status
     )
+
+
+def server_page(exc: ProtocolError) -> HttpResponse:
+    """The page for a person when the platform itself failed: ``500.html``, ``503.html``.
+
+    Rendered without the request's context processors: what failed may be the database, which
+    the signed-in user and the session need."""
+    response = HttpResponse(loader.render_to_string(f"{int(exc.status)}.html"), status=exc.status)
+    for name, value in exc.headers().items():
+        response[name] = value
+    return response
+
+
+_OAUTH_VIEWS = frozenset({"lti_platform:token"})
+_PERSON_VIEWS = frozenset({"lti_platform:authorize", "lti_platform:launch"})
+
+
+def unhandled_error(request: HttpRequest, exc: ProtocolError) -> HttpResponse:
+    """Answer an error no view rendered (a busy database, a bug) in the endpoint's format:
+    OAuth JSON at the token endpoint, service JSON at the other ``/lti/`` URLs, the HTML page
+    at the authorization and launch endpoints and everywhere else."""
+    match = request.resolver_match
+    if match is None:
+        try:
+            match = resolve(request.path_info)
+        except Resolver404:
+            match = None
+    if match is not None and match.view_name in _OAUTH_VIEWS:
+        return oauth_error(exc)
+    if match is not None and match.namespace == "lti_platform":
+        if match.view_name not in _PERSON_VIEWS:
+            return json_error(exc)
+    return server_page(exc)
 
 
 def no_content() -> HttpResponse:
