@@ -18,7 +18,7 @@ from tests import serving
 
 from .conftest import DemoServer
 from .cross_site_tool import CrossSiteTool, serve
-from .test_launch_browser import open_tile, sign_in_ok
+from .test_launch_browser import open_tile, sign_in, sign_in_ok
 
 pytestmark = pytest.mark.e2e
 
@@ -43,6 +43,12 @@ def watch_csp(context: BrowserContext) -> list[str]:
     context.add_init_script(REPORT_VIOLATIONS)
     context.on("console", on_console)
     return refusals
+
+
+def sign_in_ok_anywhere(page: Page, username: str) -> None:
+    """Sign in and wait for whichever page the account lands on."""
+    sign_in(page, username)
+    expect(page.get_by_test_id("who")).not_to_be_empty()
 
 
 def sign_out(page: Page) -> None:
@@ -79,6 +85,15 @@ def test_no_page_of_the_portal_or_the_demo_tools_is_refused_by_the_csp(
     page.goto("/")
     textbook = open_tile(context, page, "tile-textbook-5-2", "textbook")
     expect(textbook.locator("header")).to_have_css("background-color", "rgb(26, 127, 90)")
+    textbook.close()
+    sign_out(page)
+
+    # A school administrator: the school's pages.
+    sign_in_ok_anywhere(page, "sakura-admin")
+    page.goto("/school")
+    expect(page.locator("main h1")).to_be_visible()
+    page.locator("main a").first.click()
+    expect(page.locator("main h1")).to_be_visible()
 
     assert refusals == []
 
