@@ -18,6 +18,7 @@ from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
 import events
+from dbtools import busy
 from dbtools.writelock import serialized_writes
 from roster import membership
 from roster.models import RosterRole, SchoolClass, User
@@ -322,7 +323,9 @@ def _resolve_launch(
                 },
             ),
         )
-    except OperationalError as exc:  # e.g. the database stayed locked past busy_timeout
+    except OperationalError as exc:
+        if not busy.is_busy(exc):  # a real fault: the 500 path logs it with its traceback
+            raise
         raise AuthError("temporarily_unavailable", "the platform is busy; try again") from exc
     if not first_use:
         raise AuthError("invalid_request", "lti_message_hint has already been used")
