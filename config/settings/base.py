@@ -170,7 +170,8 @@ LOGOUT_REDIRECT_URL = "account_login"
 ACCOUNT_LOGIN_METHODS = {"username"}
 ACCOUNT_SIGNUP_FIELDS = ["username*", "password1*", "password2*"]
 ACCOUNT_ADAPTER = "sso.adapter.RosterAccountAdapter"
-ACCOUNT_SESSION_REMEMBER = None
+# No "remember me" box: the idle timeout per role decides how long a session lasts (sso/idle.py).
+ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_LOGOUT_ON_GET = False
 # Password reset is by e-mail, so only for accounts with an address (staff); students ask
 # their teacher (templates/account/password_reset.html). No mail to addresses nobody has.
