@@ -27,7 +27,7 @@ def test_sign_out_on_a_closes_the_socket_open_on_b(two_servers: TwoServers) -> N
     a, b = two_servers
     teacher = Browser(a.base_url)
     teacher.sign_in("sakura-t-kato", DEMO_PASSWORD)
-    path, page = gradebook_of(teacher, "5-2")
+    _path, page = gradebook_of(teacher, "5-2")
     socket_path = re.search(r'data-ws="([^"]+)"', page)
     assert socket_path
     websocket = connect(
