@@ -101,7 +101,7 @@ def test_the_boards_administrator_sees_it_and_another_schools_administrator_does
     demo_school: dict[str, User], signed_in: Callable[[str], Client]
 ) -> None:
     school_class = SchoolClass.objects.get(class_code="5-2")
-    other_school = SchoolClass.objects.exclude(school=school_class.school).first().school
+    other_school = SchoolClass.objects.exclude(school=school_class.school)[0].school
     SchoolAdministratorFactory(username="other-school-admin", org=other_school)
     url = f"/classes/{school_class.sourced_id}/gradebook"
     assert signed_in("manabi-board-admin").get(url).status_code == HTTPStatus.OK
