@@ -328,9 +328,10 @@ def service_request(url: str, token: str, query: dict[str, str]) -> Any:
     """A request whose query holds what no HTTP request can (Django decodes invalid UTF-8 to
     U+FFFD): the check must not depend on that."""
     request = RequestFactory().get(url, headers=bearer(token))
-    request.GET = QueryDict(mutable=True)
+    values = QueryDict(mutable=True)
     for name, value in query.items():
-        request.GET[name] = value
+        values[name] = value
+    request.GET = values  # type: ignore[assignment]  # the stubs type GET as immutable
     return request
 
 
