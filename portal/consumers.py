@@ -14,7 +14,7 @@ import time
 from typing import Any
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from channels.generic.websocket import AsyncJsonWebsocketConsumer, AsyncWebsocketConsumer
 
 from roster.models import SchoolClass, User
 
@@ -141,3 +141,11 @@ class MyScoresConsumer(LiveConsumer):
 
     def access(self, user: User) -> list[str] | None:
         return [gradebook.user_group(user.pk)]
+
+
+class NoSuchSocket(AsyncWebsocketConsumer):
+    """Any other path: refuse the handshake (the browser sees 403). Without it Channels' router
+    raises for an unknown path, which the server answers 500 with a traceback in its log."""
+
+    async def connect(self) -> None:
+        await self.close(code=CloseCode.NOT_FOUND)

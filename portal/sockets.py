@@ -57,6 +57,7 @@ _DIGEST_SALT = "manabi.portal.sockets.session"
 class CloseCode(IntEnum):
     SESSION_ENDED = 4401
     FORBIDDEN = 4403
+    NOT_FOUND = 4404  # no socket is served at this path
     CHECK_FAILED = 1011
 
 
