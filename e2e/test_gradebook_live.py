@@ -49,3 +49,24 @@ def test_teacher_sees_a_drill_score_arrive_without_reloading(
         expect(page.get_by_test_id("my-scores")).to_contain_text("5 / 5")
     finally:
         teacher_context.close()
+
+
+def test_signing_out_in_another_tab_ends_the_live_gradebook(
+    context: BrowserContext, demo_server: DemoServer
+) -> None:
+    gradebook = context.new_page()
+    sign_in_ok(gradebook, demo_server, "sakura-t-kato")
+    gradebook.get_by_test_id("gradebook-5-2").click()
+    status = gradebook.get_by_test_id("live-status")
+    expect(status).to_have_attribute("data-state", "live")
+
+    other_tab = context.new_page()  # the same browser, so the same session
+    other_tab.goto("/")
+    other_tab.get_by_role("button", name="ログアウト").click()
+    expect(other_tab).to_have_url(demo_server.url("/accounts/login/"))
+
+    # The open gradebook is told at once (close 4401), says so and stops reconnecting.
+    expect(status).to_have_attribute("data-state", "ended")
+    expect(status).to_have_text(
+        "ログインが おわったので、ライブ更新を とめました。もういちど ログインしてください。"
+    )

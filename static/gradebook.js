@@ -48,7 +48,14 @@
     var ws = new WebSocket(scheme + location.host + table.dataset.ws);
     ws.onopen = function () { retry = 1000; status.textContent = status.dataset.live || "● ライブ更新中"; status.dataset.state = "live"; };
     ws.onmessage = function (msg) { update(JSON.parse(msg.data)); };
-    ws.onclose = function () {
+    ws.onclose = function (ev) {
+      // 4401: the session ended (signed out, expired); 4403: no longer allowed to see the class
+      // (portal/consumers.py). Reconnecting could not help: say so and stop.
+      if (ev.code === 4401 || ev.code === 4403) {
+        status.textContent = ev.code === 4401 ? status.dataset.ended : status.dataset.forbidden;
+        status.dataset.state = "ended";
+        return;
+      }
       status.textContent = "再接続しています…"; status.dataset.state = "offline";
       setTimeout(connect, retry); retry = Math.min(retry * 2, 30000);
     };
