@@ -10,17 +10,22 @@ from __future__ import annotations
 import datetime
 import logging
 from typing import Any
+from urllib.parse import urlsplit
 
+from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 from pylti1p3.contrib.django import DjangoCacheDataStorage, DjangoMessageLaunch, DjangoOIDCLogin
 from pylti1p3.exception import LtiException, OIDCException
 from pylti1p3.grade import Grade
 from pylti1p3.lineitem import LineItem
+from pylti1p3.message_launch import MessageLaunch
 
-from . import config
+from . import attempts, catalogue, config, deep_linking
 
 TOOL_NAMES = {"drill": "まなびドリル", "textbook": "デジタル教科書ビューア", "cbt": "CBTテスト"}
 ROLE_LABELS = {
@@ -32,6 +37,9 @@ ROLE_LABELS = {
 }
 LTI = "https://purl.imsglobal.org/spec/lti/claim/"
 LEARNER = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
+INSTRUCTOR_ROLES = {"Instructor", "Administrator", "ContentDeveloper"}
+DL_SETTINGS = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"
+AGS_ENDPOINT = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
 logger = logging.getLogger("manabi.demo_tools")
 
 
@@ -53,104 +61,307 @@ def login(request: HttpRequest, slug: str) -> HttpResponse:
     try:
         response: HttpResponse = DjangoOIDCLogin(request, conf).redirect(target)
     except OIDCException as exc:
-        return render(request, "demo_tools/error.html", {"error": str(exc)}, status=400)
+        return _error(request, str(exc))
     return response
 
 
 @csrf_exempt
 @require_http_methods(["POST"])
 def launch(request: HttpRequest, slug: str) -> HttpResponse:
+    """A resource-link launch shows the picked content; a deep-linking request the picker."""
     conf = _conf(slug)
     message_launch = DjangoMessageLaunch(request, conf)
     message_launch.set_public_key_caching(DjangoCacheDataStorage(), cache_lifetime=300)
     try:
         data: dict[str, Any] = dict(message_launch.get_launch_data())
     except LtiException as exc:
-        return render(request, "demo_tools/error.html", {"error": str(exc)}, status=400)
-    roles = [r.rsplit("#", 1)[-1] for r in data.get(LTI + "roles", []) if "membership#" in r]
-    context = data.get(LTI + "context", {})
+        return _error(request, str(exc))
+    viewer = _viewer(slug, data, message_launch.get_launch_id())
+    if message_launch.is_deep_link_launch():
+        if not viewer["is_instructor"]:
+            return _error(request, "教材をえらべるのは 先生だけです。", viewer, status=403)
+        return _picker(request, viewer, data)
     custom = data.get(LTI + "custom", {})
     members: list[dict[str, Any]] = []
-    if "Instructor" in roles and message_launch.has_nrps():
+    if viewer["is_instructor"] and message_launch.has_nrps():
         try:
             members = [dict(m) for m in message_launch.get_nrps().get_members()]
         except LtiException as exc:
             logger.warning("NRPS failed: %s", exc)
-    viewer = {
+    viewer["members"] = [m for m in members if LEARNER in m.get("roles", [])]
+    viewer["can_score"] = message_launch.has_ags() and "Learner" in viewer["roles"]
+    context: dict[str, Any] = {"v": viewer}
+    if slug == "drill":
+        unit = catalogue.DRILL_UNITS.get(custom.get("unit") or catalogue.DEFAULT_UNIT)
+        if unit is None:
+            return _error(request, "えらばれた ドリルが 見つかりません。", viewer)
+        context["unit"] = unit
+    elif slug == "cbt":
+        test = catalogue.CBT_TESTS.get(custom.get("test") or catalogue.DEFAULT_TEST)
+        if test is None:
+            return _error(request, "えらばれた テストが 見つかりません。", viewer)
+        context["test"] = test
+        context["attempt"] = attempts.issue(viewer["launch_id"])
+    else:
+        found = catalogue.find_page(custom.get("chapter") or "1", custom.get("page") or "")
+        if found is None:
+            return _error(request, "えらばれた ページが 見つかりません。", viewer)
+        chapter, page = found
+        context["chapter"] = chapter
+        context["pages"] = [page] if page else list(chapter.pages)
+    return render(request, f"demo_tools/{slug}.html", context)
+
+
+def _viewer(slug: str, data: dict[str, Any], launch_id: str) -> dict[str, Any]:
+    roles = [r.rsplit("#", 1)[-1] for r in data.get(LTI + "roles", []) if "membership#" in r]
+    context = data.get(LTI + "context", {})
+    custom = data.get(LTI + "custom", {})
+    return {
         "tool": TOOL_NAMES[slug],
         "slug": slug,
         "name": data.get("name", ""),
         "sub": data.get("sub", ""),
         "class_title": context.get("title", ""),
         "grade": custom.get("grade", ""),
+        "roles": roles,
         "role": "、".join(ROLE_LABELS.get(r, r) for r in roles),
-        "is_instructor": "Instructor" in roles,
+        "is_instructor": bool(INSTRUCTOR_ROLES & set(roles)),
         "resource_title": data.get(LTI + "resource_link", {}).get("title", ""),
         "deployment_id": data.get(LTI + "deployment_id", ""),
         "platform": data.get(LTI + "tool_platform", {}).get("name", ""),
-        "return_url": data.get(LTI + "launch_presentation", {}).get("return_url", ""),
-        "launch_id": message_launch.get_launch_id(),
-        "can_score": message_launch.has_ags() and "Learner" in roles,
-        "members": [m for m in members if LEARNER in m.get("roles", [])],
+        "return_url": _return_url(data),
+        "launch_id": launch_id,
+        "can_score": False,
+        "members": [],
     }
-    return render(request, f"demo_tools/{slug}.html", {"v": viewer, "questions": CBT_QUESTIONS})
 
 
-CBT_QUESTIONS = [
-    ("q1", "日本の首都はどこですか。", ["東京", "大阪", "京都"], "東京"),
-    ("q2", "1週間は何日ですか。", ["5日", "7日", "10日"], "7日"),
-    ("q3", "水がこおる温度は何度ですか。", ["0度", "50度", "100度"], "0度"),
-]
-ACTIVITIES = {
-    "drill": ("たしざん ドリル", "demo-drill-addition", 5),
-    "cbt": ("CBTテスト（練習）", "demo-cbt-practice-1", len(CBT_QUESTIONS)),
-}
+def _return_url(data: dict[str, Any]) -> str:
+    """launch_presentation.return_url when it is an http(s) URL (never a javascript: link)."""
+    url = str(data.get(LTI + "launch_presentation", {}).get("return_url") or "")
+    return url if urlsplit(url).scheme in ("http", "https") else ""
+
+
+def _error(
+    request: HttpRequest, error: str, viewer: dict[str, Any] | None = None, *, status: int = 400
+) -> HttpResponse:
+    return render(request, "demo_tools/error.html", {"error": error, "v": viewer}, status=status)
+
+
+def _picker(
+    request: HttpRequest,
+    viewer: dict[str, Any],
+    data: dict[str, Any],
+    *,
+    errors: list[str] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    settings = deep_linking.Settings.from_claim(data.get(DL_SETTINGS) or {})
+    offers = [o for o in catalogue.offers(viewer["slug"]) if o.type in settings.accept_types]
+    return render(
+        request,
+        "demo_tools/deep_link_picker.html",
+        {
+            "v": viewer,
+            "settings": settings,
+            "offers": offers,
+            "windowed": any(o.windowed for o in offers),
+            "errors": errors or [],
+            "picked": request.POST.getlist("item") if errors else [],
+            "form": request.POST if errors else {},
+        },
+        status=status,
+    )
+
+
+@require_http_methods(["POST"])
+def deep_link(request: HttpRequest, slug: str) -> HttpResponse:
+    """The teacher picked content: answer the platform with a signed LtiDeepLinkingResponse."""
+    conf = _conf(slug)
+    try:
+        message_launch = DjangoMessageLaunch.from_cache(
+            request.POST.get("launch_id", ""), request, conf
+        )
+    except LtiException:
+        return _error(request, "もういちど 学習eポータルから ひらいてください。")
+    data: dict[str, Any] = dict(message_launch.get_launch_data())
+    viewer = _viewer(slug, data, message_launch.get_launch_id())
+    if not message_launch.is_deep_link_launch() or not viewer["is_instructor"]:
+        return _error(request, "教材をえらべるのは 先生だけです。", viewer, status=403)
+    settings = deep_linking.Settings.from_claim(data.get(DL_SETTINGS) or {})
+    if "cancel" in request.POST:
+        items: list[deep_linking.ContentItem] = []
+        msg = "教材は えらばれませんでした。"
+    else:
+        try:
+            items = _picked_items(request, slug, settings)
+        except PickError as exc:
+            return _picker(request, viewer, data, errors=exc.messages, status=400)
+        msg = f"{TOOL_NAMES[slug]}から {len(items)}この 教材を えらびました。"
+    if not cache.add(f"demo_tools:deep-link-answered:{viewer['launch_id']}", True, 3600):
+        return _error(request, "この えらびかたは もう 送りました。", viewer, status=409)
+    deep_link_obj = message_launch.get_deep_link()
+    token = deep_linking.response_jwt(deep_link_obj, items, msg=msg)
+    return_url = str((data.get(DL_SETTINGS) or {}).get("deep_link_return_url", ""))
+    response = render(
+        request,
+        "demo_tools/deep_link_return.html",
+        {"v": viewer, "action": return_url, "jwt": token, "count": len(items)},
+    )
+    if urlsplit(request.build_absolute_uri(return_url)).netloc != request.get_host():
+        response._csp_replace = {"form-action": None}  # type: ignore[attr-defined]  # django-csp
+    return response
+
+
+class PickError(Exception):
+    def __init__(self, messages: list[str]) -> None:
+        super().__init__(messages)
+        self.messages = messages
+
+
+def _picked_items(
+    request: HttpRequest, slug: str, settings: deep_linking.Settings
+) -> list[deep_linking.ContentItem]:
+    """Check the picker's form against the request's settings; raise PickError if wrong."""
+    offers = {o.key: o for o in catalogue.offers(slug) if o.type in settings.accept_types}
+    picked_keys = request.POST.getlist("item")
+    errors: list[str] = []
+    picked = [offers[k] for k in dict.fromkeys(picked_keys) if k in offers]
+    if len(picked) != len(set(picked_keys)):
+        errors.append("えらべない 教材が ふくまれています。")
+    if not picked:
+        errors.append("教材を 1つ いじょう えらんでください。")
+    if len(picked) > 1 and not settings.accept_multiple:
+        errors.append("このたびは 教材を 1つだけ えらべます。")
+    target = request.POST.get("target", "")
+    if target not in settings.targets:
+        errors.append("ひらきかたを えらんでください。")
+    window = None
+    if any(o.windowed for o in picked):
+        start = _local_datetime(request.POST.get("start", ""))
+        end = _local_datetime(request.POST.get("end", ""))
+        if start is None or end is None:
+            errors.append("テストの はじまりと おわりの 日時を 入れてください。")
+        elif end <= start:
+            errors.append("おわりの 日時は はじまりより あとに してください。")
+        else:
+            window = deep_linking.Window(start, end)
+    if errors:
+        raise PickError(errors)
+    return [
+        deep_linking.content_item(
+            o,
+            url=request.build_absolute_uri(reverse(o.url_name, args=[slug])),
+            target=target,
+            window=window if o.windowed else None,
+            lineitem=settings.accept_lineitem,
+        )
+        for o in picked
+    ]
+
+
+def _local_datetime(value: str) -> datetime.datetime | None:
+    """A ``datetime-local`` field in the school's time zone (Asia/Tokyo)."""
+    try:
+        naive = datetime.datetime.strptime(value, "%Y-%m-%dT%H:%M")  # noqa: DTZ007
+    except ValueError:
+        return None
+    return timezone.make_aware(naive)
+
+
+def glossary(request: HttpRequest, slug: str) -> HttpResponse:
+    """The textbook's glossary: a plain page a ``link`` content item points to."""
+    if slug != "textbook":
+        raise Http404
+    return render(
+        request, "demo_tools/glossary.html", {"v": {"tool": TOOL_NAMES[slug], "slug": slug}}
+    )
 
 
 @require_http_methods(["POST"])
 def finish(request: HttpRequest, slug: str) -> HttpResponse:
-    """The student finished: send the score to the platform through AGS (pylti1p3)."""
-    if slug not in ACTIVITIES:
+    """The student finished: send the score to the platform through AGS (pylti1p3).
+
+    A CBT attempt is submitted once: the form's one-time attempt id is spent before the
+    score is sent, so the same page posted again (the Back button) is refused.
+    """
+    if slug not in ("drill", "cbt"):
         raise Http404
     conf = _conf(slug)
-    label, tag, maximum = ACTIVITIES[slug]
+    launch_id = request.POST.get("launch_id", "")
+    try:
+        launch = DjangoMessageLaunch.from_cache(launch_id, request, conf)
+    except LtiException:
+        return _error(request, "もういちど 学習eポータルから ひらいてください。")
+    data: dict[str, Any] = dict(launch.get_launch_data())
+    viewer = _viewer(slug, data, launch_id)
+    custom = data.get(LTI + "custom", {})
+    attempt = request.POST.get("attempt", "")
     if slug == "cbt":
-        given = sum(1 for name, _q, _c, answer in CBT_QUESTIONS if request.POST.get(name) == answer)
+        test = catalogue.CBT_TESTS.get(custom.get("test") or catalogue.DEFAULT_TEST)
+        if test is None:
+            return _error(request, "えらばれた テストが 見つかりません。", viewer)
+        refusal = attempts.spend(attempt, launch_id)
+        if refusal is not None:
+            return _error(request, refusal, viewer, status=409)
+        given = sum(1 for q in test.questions if request.POST.get(q.name) == q.answer)
+        maximum = len(test.questions)
+        label, resource_id = test.title, f"demo-cbt-{test.key}"
     else:
+        unit = catalogue.DRILL_UNITS.get(custom.get("unit") or catalogue.DEFAULT_UNIT)
+        if unit is None:
+            return _error(request, "えらばれた ドリルが 見つかりません。", viewer)
+        maximum = unit.questions
         raw = request.POST.get("score", "")
         given = int(raw) if raw.isdigit() and int(raw) <= maximum else 0
+        label, resource_id = f"{unit.title} ドリル", f"demo-drill-{unit.key}"
     try:
-        launch = DjangoMessageLaunch.from_cache(request.POST.get("launch_id", ""), request, conf)
-        if not launch.has_ags():
-            raise LtiException("this launch has no AGS endpoint")
-        data: dict[str, Any] = dict(launch.get_launch_data())
-        ags = launch.get_ags()
+        _send_score(
+            launch, data, given=given, maximum=maximum, label=label, resource_id=resource_id
+        )
+    except LtiException as exc:
+        if slug == "cbt":
+            attempts.release(attempt)  # nothing was recorded: the child may send it again
+        return _error(request, str(exc), viewer)
+    return render(
+        request, "demo_tools/finished.html", {"v": viewer, "given": given, "maximum": maximum}
+    )
+
+
+def _send_score(
+    launch: MessageLaunch[Any, Any, Any, Any],
+    data: dict[str, Any],
+    *,
+    given: int,
+    maximum: int,
+    label: str,
+    resource_id: str,
+) -> None:
+    """Post the score to the launch's line item (deep-linked), else find or create one."""
+    if not launch.has_ags():
+        raise LtiException("this launch has no AGS endpoint")
+    ags = launch.get_ags()
+    item = None
+    if not data.get(AGS_ENDPOINT, {}).get("lineitem"):
         resource_link = data.get(LTI + "resource_link", {}).get("id", "")
         item = ags.find_or_create_lineitem(
             LineItem()
-            .set_tag(f"{tag}-{resource_link}")
+            .set_tag(f"{resource_id}-{resource_link}")
             .set_label(label)
             .set_score_maximum(maximum)
-            .set_resource_id(tag)
+            .set_resource_id(resource_id)
             .set_resource_link_id(resource_link)
         )
-        timestamp = datetime.datetime.now(tz=datetime.UTC).isoformat(timespec="milliseconds")
-        ags.put_grade(
-            Grade()
-            .set_score_given(given)
-            .set_score_maximum(maximum)
-            .set_activity_progress("Completed")
-            .set_grading_progress("FullyGraded")
-            .set_timestamp(timestamp.replace("+00:00", "Z"))
-            .set_user_id(data["sub"]),
-            item,
-        )
-    except LtiException as exc:
-        return render(request, "demo_tools/error.html", {"error": str(exc)}, status=400)
-    return render(
-        request,
-        "demo_tools/finished.html",
-        {"v": {"tool": TOOL_NAMES[slug], "slug": slug}, "given": given, "maximum": maximum},
+    timestamp = datetime.datetime.now(tz=datetime.UTC).isoformat(timespec="milliseconds")
+    ags.put_grade(
+        Grade()
+        .set_score_given(given)
+        .set_score_maximum(maximum)
+        .set_activity_progress("Completed")
+        .set_grading_progress("FullyGraded")
+        .set_timestamp(timestamp.replace("+00:00", "Z"))
+        .set_user_id(data["sub"]),
+        item,
     )
 
 

@@ -1,26 +1,47 @@
-// The addition drill: five questions, then the score goes to the portal (AGS) if it may.
+// The drill: the unit the teacher assigned (data-unit), then the score goes to the portal (AGS).
 (function () {
   "use strict";
   var form = document.getElementById("finish-form");
-  var n = 0, right = 0;
+  var total = parseInt(form.dataset.questions, 10) || 5;
+  var unit = form.dataset.unit;
   var canScore = form.dataset.canScore === "true";
+  var n = 0, right = 0;
+  var KANJI = [["山", "やま"], ["川", "かわ"], ["木", "き"], ["花", "はな"], ["空", "そら"],
+    ["雨", "あめ"], ["火", "ひ"], ["水", "みず"]];
+  function digit() { return 1 + Math.floor(Math.random() * 9); }
+  function shuffle(list) { return list.sort(function () { return Math.random() - 0.5; }); }
+  function question() {
+    var a = digit(), b = digit();
+    if (unit === "subtraction") {
+      if (a < b) { var t = a; a = b; b = t; }
+      return { text: a + " − " + b + " = ?", answer: String(a - b), others: [a - b + 1, a - b + 2] };
+    }
+    if (unit === "multiplication") {
+      return { text: a + " × " + b + " = ?", answer: String(a * b), others: [a * b + b, a * b - b] };
+    }
+    if (unit === "kanji") {
+      var pick = shuffle(KANJI.slice());
+      return { text: "「" + pick[0][0] + "」の よみかたは？", answer: pick[0][1], others: [pick[1][1], pick[2][1]] };
+    }
+    return { text: a + " + " + b + " = ?", answer: String(a + b), others: [a + b - 1, a + b + 1] };
+  }
   function ask() {
-    if (n === 5) {
+    if (n === total) {
       document.getElementById("score").value = right;
-      document.getElementById("result").textContent = "おわり！ " + right + " / 5";
+      document.getElementById("result").textContent = "おわり！ " + right + " / " + total;
       if (canScore) { form.submit(); }
       return;
     }
     n += 1; document.getElementById("n").textContent = n;
-    var a = 1 + Math.floor(Math.random() * 9), b = 1 + Math.floor(Math.random() * 9);
-    document.getElementById("q").textContent = a + " + " + b + " = ?";
+    var q = question();
+    document.getElementById("q").textContent = q.text;
     var box = document.getElementById("choices"); box.textContent = "";
-    [a + b - 1, a + b, a + b + 1].sort(function () { return Math.random() - .5; }).forEach(function (v) {
+    shuffle([q.answer].concat(q.others.map(String))).forEach(function (v) {
       var btn = document.createElement("button"); btn.type = "button"; btn.textContent = v;
-      btn.dataset.correct = v === a + b ? "1" : "0";
+      btn.dataset.correct = v === q.answer ? "1" : "0";
       btn.addEventListener("click", function () {
-        if (v === a + b) { right += 1; }
-        document.getElementById("result").textContent = v === a + b ? "せいかい！" : "ざんねん";
+        if (v === q.answer) { right += 1; }
+        document.getElementById("result").textContent = v === q.answer ? "せいかい！" : "ざんねん";
         ask();
       });
       box.appendChild(btn);
