@@ -18,3 +18,18 @@ class RedactRequest(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.__dict__.pop("request", None)
         return True
+
+
+class SecurityEventAsWarning(logging.Filter):
+    """Log Django's security events (``django.security.*``: a Host header we do not serve, too
+    many form fields, an oversized body) as one warning line, without a traceback.
+
+    Anyone can send them and each is answered 400; with a traceback at ERROR they would flood
+    the log and blur its rule that every ERROR is a fault of ours.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name.startswith("django.security."):
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+            record.exc_info, record.exc_text = None, None
+        return True

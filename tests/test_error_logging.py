@@ -151,3 +151,16 @@ def test_the_console_prints_request_errors_at_the_default_level() -> None:
     assert text.startswith("Internal Server Error: /boom\nTraceback (most recent call last):")
     assert text.endswith("RuntimeError: the view failed")
     assert SECRETS[0] not in text + repr(vars(record))
+
+
+def test_a_security_event_is_one_warning_line_without_a_traceback(
+    client: Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Anyone can send a Host header we do not serve: answered 400, logged as one line."""
+    response = client.get("/", headers={"Host": "evil.example"})
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    [record] = [r for r in caplog.records if r.name.startswith("django.security.")]
+    assert record.name == "django.security.DisallowedHost"
+    assert (record.levelno, record.exc_info) == (logging.WARNING, None)
+    assert "Invalid HTTP_HOST header: 'evil.example'" in record.getMessage()
+    assert "Traceback" not in caplog.text

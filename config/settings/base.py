@@ -323,9 +323,15 @@ LOGGING = {
     "disable_existing_loggers": False,
     # Django attaches the request (headers, cookies, body) to its records: drop it, so that no
     # handler or formatter writes a password, a cookie or a client assertion (config/logfilters.py).
-    "filters": {"redact_request": {"()": "config.logfilters.RedactRequest"}},
+    "filters": {
+        "redact_request": {"()": "config.logfilters.RedactRequest"},
+        "security_as_warning": {"()": "config.logfilters.SecurityEventAsWarning"},
+    },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "filters": ["redact_request"]},
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["redact_request", "security_as_warning"],
+        },
     },
     "loggers": {
         "manabi": {"handlers": ["console"], "level": os.environ.get("MANABI_LOG_LEVEL", "INFO")},
