@@ -22,6 +22,7 @@ from django.test import Client
 
 from lti_platform.models import LineItem
 from lti_platform.views import SAME_SITE_REPOST
+from portal.templatetags import portal_tiles
 from roster.models import User
 from tests.lti_platform.service_helpers import (
     ags_url,
@@ -217,7 +218,10 @@ def test_the_student_home_is_strict_with_a_nonced_tile_style(
     assert nonce is not None and len(nonce) >= 22
     assert directives(response) == strict(nonce=nonce)
     html = response.content.decode()
-    assert f'<style nonce="{nonce}">.tile-c-e8710a{{--tile-color:#e8710a}}</style>' in html
+    assert (
+        f'<style nonce="{nonce}">.tile-c-e8710a{{--tile-color:#e8710a;--tile-ink:#1d2733}}</style>'
+        in html
+    )
     assert '<a class="tile tile-c-e8710a"' in html
     assert_nothing_inline_without_the_nonce(html, nonce)
     assert page_nonce(client.get("/")) != nonce  # one per response
@@ -381,3 +385,12 @@ def test_anonymous_pages_and_static_files_are_not_marked(client: Client, db: Non
     static = client.get("/static/manabi.css")
     assert static.status_code == HTTPStatus.OK
     assert "no-store" not in static.get("Cache-Control", "")
+
+
+@pytest.mark.parametrize(
+    ("color", "ink"),
+    [("#e8710a", "#1d2733"), ("#2f6fde", "#fff"), ("#ffd400", "#1d2733"), ("#1b5e20", "#fff")],
+)
+def test_a_tiles_text_is_the_colour_that_contrasts_with_it(color: str, ink: str) -> None:
+    """White on a vendor's orange fails WCAG's 4.5:1 (axe-core, e2e/test_accessibility.py)."""
+    assert portal_tiles.tile_ink(color[1:]) == ink
