@@ -14,10 +14,11 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 import events
+from assignments.models import Assignment
 from dbtools.writelock import serialized_writes
 from roster import membership
 from roster.models import SchoolClass
@@ -82,7 +83,7 @@ def lineitems_url_for(deployment: Deployment, school_class: SchoolClass) -> str:
 def _line_items(ctx: ServiceContext) -> QuerySet[LineItem]:
     return LineItem.objects.filter(
         deployment=ctx.deployment, school_class=ctx.school_class
-    ).select_related("placement")
+    ).select_related("placement", "assignment")
 
 
 def line_item_json(ctx: ServiceContext, item: LineItem) -> dict[str, Any]:
@@ -92,11 +93,19 @@ def line_item_json(ctx: ServiceContext, item: LineItem) -> dict[str, Any]:
         score_maximum=item.score_maximum,
         resource_id=item.resource_id,
         tag=item.tag,
-        resource_link_id=str(item.placement.resource_link_id) if item.placement else None,
+        resource_link_id=_resource_link_id(item),
         start_date_time=item.start_date_time,
         end_date_time=item.end_date_time,
         grades_released=item.grades_released,
     )
+
+
+def _resource_link_id(item: LineItem) -> str | None:
+    if item.placement is not None:
+        return str(item.placement.resource_link_id)
+    if item.assignment is not None:
+        return str(item.assignment.resource_link_id)
+    return None
 
 
 def list_line_items(
@@ -111,7 +120,11 @@ def list_line_items(
     items = _line_items(ctx)
     if resource_link_id is not None:
         key = _uuid_or_none(resource_link_id)
-        items = items.filter(placement__resource_link_id=key) if key else items.none()
+        items = (
+            items.filter(Q(placement__resource_link_id=key) | Q(assignment__resource_link_id=key))
+            if key
+            else items.none()
+        )
     if resource_id is not None:
         items = items.filter(resource_id=resource_id)
     if tag is not None:
@@ -309,3 +322,17 @@ def line_item_for_launch(
     if item is None:
         return None
     return f"{lineitems_url_for(deployment, school_class)}/{item}"
+
+
+def line_item_for_assignment(
+    deployment: Deployment, assignment: Assignment, school_class: SchoolClass
+) -> str | None:
+    """The line item URL for an assignment's launch, when exactly one exists."""
+    ids = list(
+        LineItem.objects.filter(
+            deployment=deployment, assignment=assignment, school_class=school_class
+        ).values_list("pk", flat=True)[:2]
+    )
+    if len(ids) != 1:
+        return None
+    return f"{lineitems_url_for(deployment, school_class)}/{ids[0]}"

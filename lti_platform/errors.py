@@ -27,6 +27,23 @@ class LaunchNotAllowed(NotFound):
     """The tool is not placed for this user and class (answered as 'not found')."""
 
 
+class DeepLinkingNotAllowed(PlatformError):
+    """Only a teacher of the class may assign content from a tool."""
+
+    error = "access_denied"
+    status = HTTPStatus.FORBIDDEN
+
+
+class DeepLinkingRefused(PlatformError):
+    """A deep-linking response the platform refuses: nothing of it was written."""
+
+    status = HTTPStatus.BAD_REQUEST
+
+    def __init__(self, description: str, *, errormsg: str = "") -> None:
+        super().__init__(description)
+        self.errormsg = errormsg
+
+
 class StaleScore(PlatformError):
     """A score older than the stored one: nothing was written."""
 

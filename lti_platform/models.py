@@ -55,6 +55,38 @@ class OneTimeToken(models.Model):
         return self.key
 
 
+class DeepLinkingRequest(models.Model):
+    """The record behind a deep-linking request's signed single-use ``data`` value.
+
+    It binds the teacher, the class, the deployment and the registration, keeps the settings
+    the request was sent with, and is used once (``used_at``) in the transaction that writes
+    the response's assignments.
+    """
+
+    key = models.CharField(max_length=64, unique=True)
+    user = models.ForeignKey("roster.User", on_delete=models.CASCADE, related_name="+")
+    school_class = models.ForeignKey(
+        "roster.SchoolClass", on_delete=models.CASCADE, related_name="+"
+    )
+    deployment = models.ForeignKey(
+        "tools_registry.Deployment", on_delete=models.CASCADE, related_name="+"
+    )
+    registration = models.ForeignKey(
+        "tools_registry.Registration", on_delete=models.CASCADE, related_name="+"
+    )
+    accept_multiple = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(db_index=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("教材配信の要求")
+        verbose_name_plural = _("教材配信の要求")
+
+    def __str__(self) -> str:
+        return self.key
+
+
 ACTIVITY_LABELS = {
     "Initialized": _("開始前"),
     "Started": _("開始"),
@@ -99,6 +131,14 @@ class LineItem(models.Model):
         blank=True,
         related_name="line_items",
         help_text=_("resourceLinkId"),
+    )
+    assignment = models.ForeignKey(
+        "assignments.Assignment",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="line_items",
+        help_text=_("resourceLinkId（課題）"),
     )
     label = models.CharField(_("名称"), max_length=255)
     score_maximum = models.FloatField(_("満点"))

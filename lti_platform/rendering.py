@@ -66,7 +66,14 @@ def server_page(exc: ProtocolError) -> HttpResponse:
 
 
 _OAUTH_VIEWS = frozenset({"lti_platform:token"})
-_PERSON_VIEWS = frozenset({"lti_platform:authorize", "lti_platform:launch"})
+_PERSON_VIEWS = frozenset(
+    {
+        "lti_platform:authorize",
+        "lti_platform:launch",
+        "lti_platform:deep_linking_start",
+        "lti_platform:deep_linking_return",
+    }
+)
 
 
 def unhandled_error(request: HttpRequest, exc: ProtocolError) -> HttpResponse:

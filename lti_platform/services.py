@@ -18,6 +18,8 @@ from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
 import events
+from assignments import services as assignment_rules
+from assignments.models import Assignment
 from dbtools import busy
 from dbtools.writelock import serialized_writes
 from roster import membership
@@ -27,10 +29,11 @@ from tools_registry.models import Deployment, Placement, Registration, Service
 
 from . import ags, nrps, roles, roster_data
 from .config_cache import config_cache
-from .errors import LaunchNotAllowed
+from .errors import DeepLinkingNotAllowed, LaunchNotAllowed
 from .keys import key_ring
-from .models import OneTimeToken
+from .models import DeepLinkingRequest, OneTimeToken
 from .protocol import claims, hints, oidc
+from .protocol import deep_linking as dl
 from .protocol.ags import format_datetime
 from .protocol.constants import AGS_SCOPES
 from .protocol.errors import AuthError, InvalidHintError, UntrustedRedirectError
@@ -109,9 +112,19 @@ def launch_tiles(user: User) -> list[Tile]:
 
 @dataclass(frozen=True)
 class Authorized:
-    placement: Placement
+    """A resource link the user may launch in a class: a placement or an assignment."""
+
+    placement: Placement | None
     school_class: SchoolClass
     roster_role: str
+    deployment: Deployment
+    assignment: Assignment | None = None
+
+    @property
+    def resource_link_id(self) -> uuid.UUID:
+        link = self.placement or self.assignment
+        assert link is not None  # noqa: S101  (one of the two is always set)
+        return link.resource_link_id
 
 
 def _membership(user: User, class_id: str) -> tuple[SchoolClass, str] | None:
@@ -135,7 +148,11 @@ def authorize_placement(
     registration: Registration | None = None,
     deployment_id: str | None = None,
 ) -> Authorized:
-    """The one access check of a launch: two queries, or LaunchNotAllowed."""
+    """The one access check of a launch: two queries, or LaunchNotAllowed.
+
+    The resource link is a placement (``tools_registry.visibility``) or an assignment of the
+    class (``assignments.services.launchable``).
+    """
     membership = _membership(user, class_id)
     if membership is None:
         raise LaunchNotAllowed("you are not a member of this class")
@@ -144,42 +161,106 @@ def authorize_placement(
         link_key = uuid.UUID(resource_link_id)
     except ValueError as exc:
         raise LaunchNotAllowed("this tool is not placed for this class") from exc
+    staff = roster_role != RosterRole.STUDENT
     placement = config_cache.placement(link_key)
-    if (
-        placement is None
-        or not visibility.is_visible(
-            placement, school_class, staff=roster_role != RosterRole.STUDENT
+    assignment = None
+    if placement is not None:
+        if not visibility.is_visible(placement, school_class, staff=staff):
+            raise LaunchNotAllowed("this tool is not placed for this class")
+        deployment = placement.deployment
+    else:
+        assignment = (
+            Assignment.objects.select_related("deployment__registration__tool")
+            .filter(resource_link_id=link_key)
+            .first()
         )
-        or (registration is not None and placement.deployment.registration_id != registration.pk)
-        or (deployment_id is not None and placement.deployment.deployment_id != deployment_id)
+        if assignment is None or not assignment_rules.launchable(
+            assignment, school_class, staff=staff
+        ):
+            raise LaunchNotAllowed("this tool is not placed for this class")
+        deployment = assignment.deployment
+    if (registration is not None and deployment.registration_id != registration.pk) or (
+        deployment_id is not None and deployment.deployment_id != deployment_id
     ):
         raise LaunchNotAllowed("this tool is not placed for this class")
-    return Authorized(placement, school_class, roster_role)
+    return Authorized(placement, school_class, roster_role, deployment, assignment)
+
+
+def _target_link_uri(allowed: Authorized) -> str:
+    if allowed.assignment is not None and allowed.assignment.url:
+        return allowed.assignment.url
+    if allowed.placement is not None and allowed.placement.target_link_uri:
+        return allowed.placement.target_link_uri
+    return allowed.deployment.registration.target_link_uri
 
 
 def start_launch(*, acting_user: User, resource_link_id: str, class_id: str) -> str:
     """Return the tool's third-party initiated login URL for this launch (LTI Core §4.1)."""
     allowed = authorize_placement(acting_user, resource_link_id, class_id)
-    placement, school_class = allowed.placement, allowed.school_class
-    deployment = placement.deployment
+    return _login_initiation(acting_user, allowed, _target_link_uri(allowed))
+
+
+def start_deep_linking(
+    *, acting_user: User, resource_link_id: str, class_id: str, accept_multiple: bool = True
+) -> str:
+    """Return the login initiation URL of an LtiDeepLinkingRequest (Deep Linking 2.0 §4.4):
+    a teacher of the class picks content in a tool placed there, whose registration has a
+    deep-linking URL."""
+    allowed = _deep_linking_allowed(acting_user, resource_link_id, class_id)
+    return _login_initiation(
+        acting_user,
+        allowed,
+        allowed.deployment.registration.deep_linking_url,
+        deep_linking=True,
+        accept_multiple=accept_multiple,
+    )
+
+
+def _deep_linking_allowed(
+    user: User,
+    resource_link_id: str,
+    class_id: str,
+    *,
+    registration: Registration | None = None,
+    deployment_id: str | None = None,
+) -> Authorized:
+    allowed = authorize_placement(
+        user, resource_link_id, class_id, registration=registration, deployment_id=deployment_id
+    )
+    if allowed.roster_role == RosterRole.STUDENT:
+        raise DeepLinkingNotAllowed("only the class's teachers can assign content from a tool")
+    if allowed.placement is None or not allowed.deployment.registration.deep_linking_url:
+        raise LaunchNotAllowed("this tool offers no content to assign (no deep-linking URL)")
+    return allowed
+
+
+def _login_initiation(
+    user: User,
+    allowed: Authorized,
+    target_link_uri: str,
+    *,
+    deep_linking: bool = False,
+    accept_multiple: bool = True,
+) -> str:
+    deployment = allowed.deployment
     registration = deployment.registration
     token, _hint = hints.make_message_hint(
-        user=str(acting_user.eportal_uuid),
+        user=str(user.eportal_uuid),
         client_id=registration.client_id,
         deployment_id=deployment.deployment_id,
-        placement=str(placement.resource_link_id),
-        context=str(school_class.sourced_id),
+        placement=str(allowed.resource_link_id),
+        context=str(allowed.school_class.sourced_id),
         now=int(clock()),
         lifetime=settings.LTI_MESSAGE_HINT_LIFETIME,
         secret=_secret("lti_message_hint"),
+        deep_linking=deep_linking,
+        accept_multiple=accept_multiple,
     )
     return oidc.login_initiation_url(
         registration.initiate_login_uri,
         issuer=settings.LTI_ISSUER,
-        login_hint=hints.login_hint_for(
-            str(acting_user.eportal_uuid), secret=_secret("login_hint")
-        ),
-        target_link_uri=placement.target_link_uri or registration.target_link_uri,
+        login_hint=hints.login_hint_for(str(user.eportal_uuid), secret=_secret("login_hint")),
+        target_link_uri=target_link_uri,
         client_id=registration.client_id,
         deployment_id=deployment.deployment_id,
         lti_message_hint=token,
@@ -249,7 +330,8 @@ def authorize_launch(
             request.redirect_uri, oidc.error_params(exc.error, exc.description, request.state)
         )
     now = int(clock())
-    payload = claims.resource_link_claims(launch, now=now, lifetime=settings.LTI_ID_TOKEN_LIFETIME)
+    build = claims.deep_linking_claims if launch.deep_linking else claims.resource_link_claims
+    payload = build(launch, now=now, lifetime=settings.LTI_ID_TOKEN_LIFETIME)
     id_token = key_ring.signing_key().sign(payload)
     fields = {"id_token": id_token}
     if request.state is not None:
@@ -280,49 +362,41 @@ def _resolve_launch(
     if hint.client_id != registration.client_id:
         raise AuthError("invalid_request", "lti_message_hint was issued for another client")
 
+    check = _deep_linking_allowed if hint.deep_linking else authorize_placement
     try:
-        allowed = authorize_placement(
+        allowed = check(
             user,
             hint.placement,
             hint.context,
             registration=registration,
             deployment_id=hint.deployment_id,
         )
+    except DeepLinkingNotAllowed as exc:
+        raise AuthError("access_denied", exc.description) from exc
     except LaunchNotAllowed as exc:
-        link_key = _uuid_or_none(hint.placement)
-        if (
-            link_key is None
-            or not Placement.objects.filter(
-                resource_link_id=link_key, deployment__registration=registration
-            ).exists()
-        ):
+        if not _link_exists(hint.placement, registration):
             raise AuthError(
                 "invalid_request", "the launch named by lti_message_hint no longer exists"
             ) from exc
         raise AuthError("access_denied", exc.description) from exc
-    placement, school_class, roster_role = (
-        allowed.placement,
-        allowed.school_class,
-        allowed.roster_role,
-    )
+    school_class, roster_role = allowed.school_class, allowed.roster_role
     expires = datetime.datetime.fromtimestamp(hint.expires_at, tz=datetime.UTC)
-    try:
-        first_use = consume_once(
-            "hint:" + hint.jti,
-            expires_at=expires,
-            event=(
-                "launch.made",
-                {
-                    "user_id": user.pk,
-                    "resource_link_id": str(placement.resource_link_id),
-                    "class_sourced_id": str(school_class.sourced_id),
-                    "deployment_id": placement.deployment.deployment_id,
-                    "timestamp": format_datetime(
-                        datetime.datetime.fromtimestamp(clock(), tz=datetime.UTC)
-                    ),
-                },
-            ),
+    event: tuple[str, Mapping[str, object]] | None = None
+    if not hint.deep_linking:
+        event = (
+            "launch.made",
+            {
+                "user_id": user.pk,
+                "resource_link_id": str(allowed.resource_link_id),
+                "class_sourced_id": str(school_class.sourced_id),
+                "deployment_id": allowed.deployment.deployment_id,
+                "timestamp": format_datetime(
+                    datetime.datetime.fromtimestamp(clock(), tz=datetime.UTC)
+                ),
+            },
         )
+    try:
+        first_use = consume_once("hint:" + hint.jti, expires_at=expires, event=event)
     except OperationalError as exc:
         if not busy.is_busy(exc):  # a real fault: the 500 path logs it with its traceback
             raise
@@ -330,37 +404,120 @@ def _resolve_launch(
     if not first_use:
         raise AuthError("invalid_request", "lti_message_hint has already been used")
 
-    deployment = placement.deployment
+    deployment = allowed.deployment
     shared = roster_data.privacy(deployment)
-    ags_endpoint, nrps_url = _service_claims(registration, deployment, placement, school_class)
+    ags_endpoint, nrps_url = _service_claims(
+        registration, allowed, with_line_item=not hint.deep_linking
+    )
+    placement, assignment = allowed.placement, allowed.assignment
+    settings_claim = None
+    extra: dict[str, str | None] = {}
+    if hint.deep_linking:
+        assert placement is not None  # noqa: S101  (_deep_linking_allowed)
+        settings_claim = _deep_linking_request(user, allowed, hint.accept_multiple)
+        resource_link = claims.ResourceLink(id="", title="")
+        target = registration.deep_linking_url
+        extra = {"$ResourceLink.id": None, "$ResourceLink.title": None}
+        extra["$ResourceLink.description"] = None
+        custom = dict(registration.custom_parameters)
+    elif assignment is not None:
+        resource_link = claims.ResourceLink(
+            id=str(assignment.resource_link_id),
+            title=assignment.title,
+            description=assignment.text,
+        )
+        target = _target_link_uri(allowed)
+        custom = {**registration.custom_parameters, **assignment.custom_parameters}
+    else:
+        assert placement is not None  # noqa: S101  (one of the two is set)
+        resource_link = roster_data.resource_link(placement)
+        target = _target_link_uri(allowed)
+        custom = roster_data.custom_parameters(registration, placement)
     return claims.Launch(
         platform=_platform_info(),
         client_id=registration.client_id,
         deployment_id=deployment.deployment_id,
-        target_link_uri=placement.target_link_uri or registration.target_link_uri,
+        target_link_uri=target,
         person=roster_data.person(user),
         roles=roles.launch_roles(user.role, roster_role),
         context=roster_data.context(school_class),
-        resource_link=roster_data.resource_link(placement),
+        resource_link=resource_link,
         nonce=request.nonce,
         locale=locale,
         return_url=return_url,
         share_name=shared.share_name,
         share_email=shared.share_email,
         grade=roster_data.grade(user, school_class),
-        custom=roster_data.custom_parameters(registration, placement),
+        custom=custom,
+        extra_variables=extra,
         ags=ags_endpoint,
         nrps_url=nrps_url,
+        document_target=assignment.target if assignment is not None else "window",
+        deep_linking=settings_claim,
     )
 
 
+def _link_exists(resource_link_id: str, registration: Registration) -> bool:
+    """Whether the resource link a hint names still exists for the tool (a placement or an
+    assignment not deleted), to tell "gone" from "not for you"."""
+    link_key = _uuid_or_none(resource_link_id)
+    if link_key is None:
+        return False
+    return (
+        Placement.objects.filter(
+            resource_link_id=link_key, deployment__registration=registration
+        ).exists()
+        or Assignment.objects.filter(
+            resource_link_id=link_key,
+            deployment__registration=registration,
+            deleted_at__isnull=True,
+        ).exists()
+    )
+
+
+def deep_linking_data_secret() -> bytes:
+    return _secret("deep_linking_data")
+
+
+def _deep_linking_request(user: User, allowed: Authorized, accept_multiple: bool) -> dl.Settings:
+    """Write the single-use record behind ``data`` and return the request's settings."""
+    from django.urls import reverse
+
+    assert allowed.placement is not None  # noqa: S101
+    key = uuid.uuid4().hex
+    lifetime = int(getattr(settings, "LTI_DEEP_LINKING_LIFETIME", 3600))
+    DeepLinkingRequest.objects.create(
+        key=key,
+        user=user,
+        school_class=allowed.school_class,
+        deployment=allowed.deployment,
+        registration=allowed.deployment.registration,
+        accept_multiple=accept_multiple,
+        expires_at=datetime.datetime.fromtimestamp(clock() + lifetime, tz=datetime.UTC),
+    )
+    return dl.Settings(
+        deep_link_return_url=settings.LTI_ISSUER + reverse("lti_platform:deep_linking_return"),
+        data=dl.make_data(key, secret=deep_linking_data_secret()),
+        title=allowed.placement.title,
+        text=allowed.school_class.title,
+        accept_multiple=accept_multiple,
+    )
+
+
+def _launch_line_item(allowed: Authorized) -> str | None:
+    deployment, school_class = allowed.deployment, allowed.school_class
+    if allowed.assignment is None:
+        assert allowed.placement is not None  # noqa: S101
+        return ags.line_item_for_launch(deployment, allowed.placement, school_class)
+    return ags.line_item_for_assignment(deployment, allowed.assignment, school_class)
+
+
 def _service_claims(
-    registration: Registration,
-    deployment: Deployment,
-    placement: Placement,
-    school_class: SchoolClass,
+    registration: Registration, allowed: Authorized, *, with_line_item: bool
 ) -> tuple[claims.AgsEndpoint | None, str | None]:
-    """The AGS and NRPS endpoints a tool allowed to use them receives in its launches."""
+    """The AGS and NRPS endpoints a tool allowed to use them receives in its launches (a
+    deep-linking request gets the line items URL without a ``lineitem``)."""
+    deployment, school_class = allowed.deployment, allowed.school_class
     services = set(registration.allowed_services)
     ags_endpoint = nrps_url = None
     if services & {Service.AGS, Service.NRPS}:
@@ -369,7 +526,7 @@ def _service_claims(
             ags_endpoint = claims.AgsEndpoint(
                 scopes=list(AGS_SCOPES),
                 lineitems=ctx.lineitems_url,
-                lineitem=ags.line_item_for_launch(deployment, placement, school_class),
+                lineitem=_launch_line_item(allowed) if with_line_item else None,
             )
         if Service.NRPS in services:
             nrps_url = nrps.memberships_url(ctx)
@@ -383,5 +540,6 @@ __all__ = [
     "authorize_launch",
     "consume_once",
     "launch_tiles",
+    "start_deep_linking",
     "start_launch",
 ]

@@ -7,6 +7,12 @@ urlpatterns = [
     path("jwks", views.jwks, name="jwks"),
     path("authorize", views.authorize, name="authorize"),
     path("launch/<uuid:resource_link_id>/<uuid:class_id>", views.launch, name="launch"),
+    path(
+        "deep-linking/<uuid:resource_link_id>/<uuid:class_id>",
+        views.deep_linking_start,
+        name="deep_linking_start",
+    ),
+    path("deep-linking/return", views.deep_linking_return, name="deep_linking_return"),
 ]
 
 _ags = "ags/<int:deployment>/<uuid:context>/lineitems"

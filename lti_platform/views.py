@@ -9,6 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -16,8 +17,8 @@ from django.views.decorators.csrf import csrf_exempt
 
 from roster.models import User
 
-from . import rendering, services
-from .errors import MethodNotAllowed, PlatformError
+from . import deep_linking, rendering, services
+from .errors import DeepLinkingRefused, MethodNotAllowed, PlatformError
 from .keys import key_ring
 from .protocol import oidc
 from .protocol.errors import UntrustedRedirectError
@@ -64,6 +65,59 @@ def launch(request: HttpRequest, resource_link_id: str, class_id: str) -> HttpRe
     except PlatformError as exc:
         return rendering.error_page(request, exc)
     return HttpResponseRedirect(url)
+
+
+@csrf_exempt  # GET only, as ``launch``
+@_allow("GET", "HEAD")
+@login_required
+@never_cache
+def deep_linking_start(request: HttpRequest, resource_link_id: str, class_id: str) -> HttpResponse:
+    """Start an LtiDeepLinkingRequest from a class page ("assign from a tool").
+
+    ``?multiple=0`` asks the tool for one item only (``accept_multiple`` false)."""
+    assert isinstance(request.user, User)  # noqa: S101  (login_required)
+    try:
+        url = services.start_deep_linking(
+            acting_user=request.user,
+            resource_link_id=str(resource_link_id),
+            class_id=str(class_id),
+            accept_multiple=request.GET.get("multiple") != "0",
+        )
+    except PlatformError as exc:
+        return rendering.error_page(request, exc)
+    return HttpResponseRedirect(url)
+
+
+@csrf_exempt  # cross-site by design: the tool's page posts here; protected by the signed JWT,
+@_allow("POST")  # its nonce and the single-use data bound to the signed-in teacher
+@never_cache
+def deep_linking_return(request: HttpRequest) -> HttpResponse:
+    """The deep_link_return_url: receive an LtiDeepLinkingResponse (form field ``JWT``).
+
+    As at ``authorize``, a POST from the tool's site carries no SameSite=Lax session cookie:
+    it is re-posted once from our own page, which does."""
+    token = request.POST.get("JWT", "")
+    if _without_session_cookie(request, {key: request.POST.get(key, "") for key in request.POST}):
+        fields = {"JWT": token, SAME_SITE_REPOST: "1"}
+        return rendering.form_post(
+            request,
+            reverse("lti_platform:deep_linking_return"),
+            fields,
+            title=_("課題を追加しています…"),
+        )
+    user = request.user if isinstance(request.user, User) else None
+    try:
+        received = deep_linking.receive_response(acting_user=user, token=token)
+    except DeepLinkingRefused as exc:
+        refused = {"description": exc.description, "errormsg": exc.errormsg}
+        return render(request, "lti_platform/deep_linking_error.html", refused, status=exc.status)
+    context: dict[str, object] = {
+        "school_class": received.school_class,
+        "assignments": received.assignments,
+        "msg": received.msg,
+        "errormsg": received.errormsg,
+    }
+    return render(request, "lti_platform/deep_linking_done.html", context)
 
 
 # Marks an authentication request we re-posted to ourselves (see ``authorize``).

@@ -1,10 +1,16 @@
 from django.urls import path
 
-from . import school_admin, views
+from . import class_page, school_admin, views
 
 app_name = "portal"
 urlpatterns = [
     path("", views.home, name="home"),
+    path("classes/<uuid:class_id>", class_page.class_page, name="class_page"),
+    path(
+        "classes/<uuid:class_id>/assignments/<int:pk>/<slug:action>",
+        class_page.assignment_action,
+        name="assignment_action",
+    ),
     path("classes/<uuid:class_id>/gradebook", views.class_gradebook, name="gradebook"),
     path(
         "classes/<uuid:class_id>/gradebook/students/<uuid:student_id>",

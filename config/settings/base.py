@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "roster",
     "tools_registry",
     "lti_platform",
+    "assignments",
     "portal",
     "sso",
     "events",

@@ -1,4 +1,5 @@
-"""Typed launch data and the LtiResourceLinkRequest id_token claims (LTI Core 1.3 §5.3–5.4)."""
+"""Typed launch data and the id_token claims of an LtiResourceLinkRequest (LTI Core 1.3
+§5.3–5.4) and of an LtiDeepLinkingRequest (Deep Linking 2.0 §4.4)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import constants as c
+from .deep_linking import Settings as DeepLinkingSettings
 from .substitution import substitute
 
 
@@ -74,6 +76,9 @@ class Launch:
     extra_variables: Mapping[str, str | None] = field(default_factory=dict)
     ags: AgsEndpoint | None = None
     nrps_url: str | None = None
+    document_target: str = "window"
+    # Set for an LtiDeepLinkingRequest: no resource_link claim, these settings instead.
+    deep_linking: DeepLinkingSettings | None = None
 
 
 @dataclass(frozen=True)
@@ -154,6 +159,18 @@ def variables_for(launch: Launch) -> dict[str, str | None]:
     return variables
 
 
+def deep_linking_claims(launch: Launch, *, now: int, lifetime: int) -> dict[str, Any]:
+    """Return the id_token payload of an LtiDeepLinkingRequest (``launch.deep_linking`` set):
+    the launch's claims without ``resource_link``, with ``deep_linking_settings``."""
+    if launch.deep_linking is None:
+        raise ValueError("not a deep-linking launch")
+    claims = resource_link_claims(launch, now=now, lifetime=lifetime)
+    del claims[c.CLAIM_RESOURCE_LINK]
+    claims[c.CLAIM_MESSAGE_TYPE] = c.MessageType.DEEP_LINKING.value
+    claims[c.CLAIM_DEEP_LINKING_SETTINGS] = launch.deep_linking.claim()
+    return claims
+
+
 def resource_link_claims(launch: Launch, *, now: int, lifetime: int) -> dict[str, Any]:
     """Return the id_token payload of an LtiResourceLinkRequest."""
     p = launch.person
@@ -192,7 +209,7 @@ def resource_link_claims(launch: Launch, *, now: int, lifetime: int) -> dict[str
             "version": launch.platform.version,
         },
         c.CLAIM_LAUNCH_PRESENTATION: {
-            "document_target": "window",
+            "document_target": launch.document_target,
             "return_url": launch.return_url,
             "locale": launch.locale,
         },

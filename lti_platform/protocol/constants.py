@@ -23,7 +23,15 @@ CLAIM_ROLE_SCOPE_MENTOR = _LTI + "role_scope_mentor"
 
 CLAIM_AGS_ENDPOINT = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
 CLAIM_NRPS = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
-CLAIM_DEEP_LINKING_SETTINGS = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"
+# Deep Linking 2.0: https://www.imsglobal.org/spec/lti-dl/v2p0/
+_DL = "https://purl.imsglobal.org/spec/lti-dl/claim/"
+CLAIM_DEEP_LINKING_SETTINGS = _DL + "deep_linking_settings"
+CLAIM_DL_CONTENT_ITEMS = _DL + "content_items"
+CLAIM_DL_DATA = _DL + "data"
+CLAIM_DL_MSG = _DL + "msg"
+CLAIM_DL_LOG = _DL + "log"
+CLAIM_DL_ERRORMSG = _DL + "errormsg"
+CLAIM_DL_ERRORLOG = _DL + "errorlog"
 
 CONTEXT_TYPE_COURSE_SECTION = "http://purl.imsglobal.org/vocab/lis/v2/course#CourseSection"
 
@@ -31,6 +39,22 @@ CONTEXT_TYPE_COURSE_SECTION = "http://purl.imsglobal.org/vocab/lis/v2/course#Cou
 class MessageType(StrEnum):
     RESOURCE_LINK = "LtiResourceLinkRequest"
     DEEP_LINKING = "LtiDeepLinkingRequest"
+    DEEP_LINKING_RESPONSE = "LtiDeepLinkingResponse"
+
+
+class ContentItemType(StrEnum):
+    """Deep Linking 2.0 §3: the content item types the platform accepts."""
+
+    LTI_RESOURCE_LINK = "ltiResourceLink"
+    LINK = "link"
+    FILE = "file"
+    HTML = "html"
+    IMAGE = "image"
+
+
+class DocumentTarget(StrEnum):
+    WINDOW = "window"
+    IFRAME = "iframe"
 
 
 _INST = "http://purl.imsglobal.org/vocab/lis/v2/institution/person#"

@@ -37,6 +37,8 @@ class MessageHint:
     placement: str  # resource link id
     context: str  # class sourcedId
     expires_at: int
+    deep_linking: bool = False  # an LtiDeepLinkingRequest (``placement`` names the tool's
+    accept_multiple: bool = True  # placement in the class), with its accept_multiple setting
 
 
 def make_message_hint(
@@ -49,6 +51,8 @@ def make_message_hint(
     now: int,
     lifetime: int,
     secret: bytes,
+    deep_linking: bool = False,
+    accept_multiple: bool = True,
 ) -> tuple[str, MessageHint]:
     hint = MessageHint(
         jti=secrets.token_urlsafe(16),
@@ -58,8 +62,10 @@ def make_message_hint(
         placement=placement,
         context=context,
         expires_at=now + lifetime,
+        deep_linking=deep_linking,
+        accept_multiple=accept_multiple,
     )
-    payload = {
+    payload: dict[str, Any] = {
         "aud": _HINT_AUDIENCE,
         "jti": hint.jti,
         "sub": user,
@@ -70,6 +76,8 @@ def make_message_hint(
         "iat": now,
         "exp": hint.expires_at,
     }
+    if deep_linking:
+        payload["dl"] = {"multiple": accept_multiple}
     return jwt.encode(payload, secret, algorithm="HS256"), hint
 
 
@@ -95,4 +103,8 @@ def read_message_hint(token: str, *, now: int, secret: bytes) -> MessageHint:
         placement=str(data["rl"]),
         context=str(data.get("ctx", "")),
         expires_at=int(data["exp"]),
+        deep_linking=isinstance(data.get("dl"), dict),
+        accept_multiple=bool(data["dl"].get("multiple", True))
+        if isinstance(data.get("dl"), dict)
+        else True,
     )
