@@ -412,3 +412,96 @@ def test_an_expired_request_record_is_refused(
 def test_a_response_without_a_jwt_is_refused(world: World) -> None:
     assert refusal(post(world, "")) == "the form has no JWT field"
     assert refusal(post(world, "not.a.jwt")) == "JWT is not a valid JSON Web Token"
+
+
+# --- the authorization endpoint checks the deep-linking hint again --------------------------
+
+
+def _authorize(w: World, login: dict[str, str]) -> dict[str, str]:
+    response = w.client.get(
+        "/lti/authorize",
+        {
+            "scope": "openid",
+            "response_type": "id_token",
+            "response_mode": "form_post",
+            "prompt": "none",
+            "client_id": login["client_id"],
+            "redirect_uri": w.registration.redirect_uris[0],
+            "login_hint": login["login_hint"],
+            "lti_message_hint": login["lti_message_hint"],
+            "nonce": "n",
+            "state": "st",
+        },
+    )
+    [form] = forms(response.content.decode())
+    return form.fields
+
+
+@pytest.mark.parametrize(
+    ("change", "description"),
+    [
+        ({"role": "student"}, "only the class's teachers can assign content from a tool"),
+        ({"status": "tobedeleted"}, "you are not a member of this class"),
+    ],
+)
+def test_authorize_refuses_a_deep_linking_hint_of_someone_no_longer_teaching(
+    world: World, change: dict[str, str], description: str
+) -> None:
+    login = login_params(
+        world.client.get(
+            f"/lti/deep-linking/{world.placement.resource_link_id}/{world.school_class.sourced_id}"
+        )
+    )
+    world.teacher.enrollments.update(**change)
+    assert _authorize(world, login) == {
+        "error": "access_denied",
+        "error_description": description,
+        "state": "st",
+    }
+    assert DeepLinkingRequest.objects.count() == 0
+
+
+def _accepted_assignment(w: World, **fields: Any) -> Assignment:
+    request = request_claims(w)
+    assert post(w, response_jwt(w, request, [LINK])).status_code == HTTPStatus.OK
+    Assignment.objects.update(**fields)
+    return Assignment.objects.get()
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"hidden": True},
+        {"available_end": "2020-03-31T00:00:00Z"},
+        {"available_start": "2099-04-01T00:00:00Z"},
+    ],
+    ids=["hidden", "closed", "not yet open"],
+)
+def test_a_student_cannot_launch_a_hidden_or_closed_assignment(
+    world: World, fields: dict[str, Any]
+) -> None:
+    assignment = _accepted_assignment(world, **fields)
+    student = StudentFactory.create(home_class=world.school_class)
+    world.client.force_login(student)
+    url = f"/lti/launch/{assignment.resource_link_id}/{world.school_class.sourced_id}"
+    response = world.client.get(url)
+    assert response.status_code == HTTPStatus.NOT_FOUND
+    assert "this tool is not placed for this class" in response.content.decode()
+
+
+def test_a_student_launches_an_open_assignment(world: World) -> None:
+    assignment = _accepted_assignment(world, available_end="2099-03-31T00:00:00Z")
+    student = StudentFactory.create(home_class=world.school_class)
+    world.client.force_login(student)
+    login = login_params(
+        world.client.get(
+            f"/lti/launch/{assignment.resource_link_id}/{world.school_class.sourced_id}"
+        )
+    )
+    claims = jwt.decode(_authorize(world, login)["id_token"], options={"verify_signature": False})
+    assert claims[c.CLAIM_RESOURCE_LINK] == {
+        "id": str(assignment.resource_link_id),
+        "title": "分数のたし算",
+        "description": "",
+    }
+    assert claims[c.CLAIM_ROLES][-1].endswith("membership#Learner")
