@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
+from assignments import progress
 from lti_platform.services import Tile, launch_tiles
 from roster import membership
 from roster.models import RosterRole, SchoolClass, User
@@ -21,7 +22,8 @@ def home(request: HttpRequest) -> HttpResponse:
     assert isinstance(user, User)  # noqa: S101  (login_required)
     tiles = launch_tiles(user)
     if user.role == RosterRole.STUDENT:
-        return render(request, "portal/student_home.html", {"tiles": tiles})
+        context = {"tiles": tiles, "agenda": progress.agenda(user)}
+        return render(request, "portal/student_home.html", context)
     by_class: dict[int, list[Tile]] = defaultdict(list)
     for tile in tiles:
         by_class[tile.school_class.pk].append(tile)
