@@ -72,6 +72,9 @@ def test_a_teacher_assigns_a_drill_unit_and_the_child_does_it(
         item = page.get_by_test_id("assignment").filter(has_text="ひきざん ドリル")
         expect(item).to_have_attribute("data-status", "graded")
         expect(item.get_by_test_id("assignment-status")).to_contain_text("まるつけ ずみ")
+        teacher.reload()  # the class page counts the children per status
+        row = teacher.get_by_test_id("assignments").locator("li").filter(has_text="ひきざん ドリル")
+        expect(row).to_contain_text("未着手 5・取り組み中 0・提出 0・採点済み 1")
         teacher.get_by_role("link", name="成績を見る").click()
         expect(teacher.get_by_test_id("gradebook")).to_contain_text("5/5")
         teacher.screenshot(path=artifacts_dir / "gradebook-after-assignment.png", full_page=True)

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from assignments import progress
 from assignments import services as assignments
 from roster.models import SchoolClass, User
 from tools_registry import visibility
@@ -40,9 +41,11 @@ def deep_linking_tools(school_class: SchoolClass) -> list[Placement]:
 def _page(
     request: HttpRequest, school_class: SchoolClass, *, error: str = "", status: int = 200
 ) -> HttpResponse:
+    listed = list(assignments.class_assignments(school_class))
+    counts = progress.class_progress(school_class)
     context = {
         "school_class": school_class,
-        "assignments": list(assignments.class_assignments(school_class)),
+        "assignments": [(a, counts.get(a.pk)) for a in listed],
         "tools": deep_linking_tools(school_class),
         "error": error,
     }
