@@ -74,9 +74,7 @@ def test_a_childs_agenda_puts_today_first_and_hides_what_cannot_be_opened() -> N
     child = StudentFactory.create()
     home = homeroom(child)
     tokyo_today_noon = datetime.datetime(2026, 6, 10, 3, 0, tzinfo=datetime.UTC)
-    due_today = assignment(
-        home, "たしざん", due_at=tokyo_today_noon + datetime.timedelta(hours=8)
-    )
+    due_today = assignment(home, "たしざん", due_at=tokyo_today_noon + datetime.timedelta(hours=8))
     late = assignment(home, "ひきざん", due_at=NOW - datetime.timedelta(days=2))
     late_done = assignment(home, "かけざん", due_at=NOW - datetime.timedelta(days=3))
     friday = assignment(home, "かんじ", due_at=NOW + datetime.timedelta(days=2))
