@@ -206,5 +206,6 @@ def _create(user: User, record: DeepLinkingRequest, item: dl.ContentItem) -> Ass
             tag=spec.tag,
             start_date_time=item.submission.start,
             end_date_time=item.submission.end,
+            submission_review=spec.submission_review,
         )
     return assignment

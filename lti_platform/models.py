@@ -147,6 +147,9 @@ class LineItem(models.Model):
     start_date_time = models.DateTimeField(null=True, blank=True)
     end_date_time = models.DateTimeField(null=True, blank=True)
     grades_released = models.BooleanField(null=True, blank=True)
+    # LTI Submission Review 1.0: the tool's submissionReview (reviewableStatus, label, url,
+    # custom) as checked by protocol.ags.parse_submission_review; None when not offered.
+    submission_review = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

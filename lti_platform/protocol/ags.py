@@ -11,8 +11,9 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
-from .constants import ActivityProgress, GradingProgress
+from .constants import REVIEWABLE_ANY, ActivityProgress, GradingProgress
 from .errors import ProtocolError
 from .text import NUL, find_unencodable, text_problem
 
@@ -111,6 +112,55 @@ class LineItemData:
     start_date_time: datetime.datetime | None
     end_date_time: datetime.datetime | None
     grades_released: bool | None
+    submission_review: dict[str, Any] | None = None
+
+
+REVIEWABLE_STATUSES = (REVIEWABLE_ANY, *(a.value for a in ActivityProgress))
+MAX_URL = 2048
+
+
+def parse_submission_review(value: Any, *, where: str = "submissionReview") -> dict[str, Any]:
+    """A line item's ``submissionReview`` (LTI Submission Review 1.0 §2): ``reviewableStatus``
+    (activityProgress values or "Any"), ``label``, an absolute http(s) ``url`` and ``custom``
+    string values; returned with only the members present."""
+    if not isinstance(value, dict):
+        raise AgsError(f"{where} must be an object")
+    review: dict[str, Any] = {}
+    statuses = value.get("reviewableStatus")
+    if statuses is not None:
+        if not isinstance(statuses, list) or not all(
+            isinstance(s, str) and s in REVIEWABLE_STATUSES for s in statuses
+        ):
+            raise AgsError(
+                f"{where}.reviewableStatus must be a list of {', '.join(REVIEWABLE_STATUSES)}"
+            )
+        review["reviewableStatus"] = list(dict.fromkeys(statuses))
+    label = _text(value, "label")
+    if label:
+        review["label"] = label
+    url = value.get("url")
+    if url is not None:
+        parts = urlsplit(url) if isinstance(url, str) else None
+        if (
+            parts is None
+            or parts.scheme not in ("http", "https")
+            or not parts.netloc
+            or len(url) > MAX_URL
+            or text_problem(url, nul=True)
+        ):
+            raise AgsError(f"{where}.url must be an absolute http(s) URL")
+        review["url"] = url
+    custom = value.get("custom")
+    if custom is not None:
+        if not isinstance(custom, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) and len(v) <= MAX_TEXT
+            for k, v in custom.items()
+        ):
+            raise AgsError(f"{where}.custom must be an object of string values")
+        if any(text_problem(k, nul=True) or text_problem(v, nul=True) for k, v in custom.items()):
+            raise AgsError(f"{where}.custom contains {NUL}")
+        review["custom"] = dict(custom)
+    return review
 
 
 def parse_line_item(body: Any) -> LineItemData:
@@ -128,6 +178,7 @@ def parse_line_item(body: Any) -> LineItemData:
     released = data.get("gradesReleased")
     if released is not None and not isinstance(released, bool):
         raise AgsError("gradesReleased must be a boolean")
+    review = data.get("submissionReview")
     return LineItemData(
         label=label,
         score_maximum=maximum,
@@ -137,6 +188,7 @@ def parse_line_item(body: Any) -> LineItemData:
         start_date_time=start,
         end_date_time=end,
         grades_released=released,
+        submission_review=None if review is None else parse_submission_review(review),
     )
 
 
@@ -202,6 +254,7 @@ def line_item_json(
     start_date_time: datetime.datetime | None,
     end_date_time: datetime.datetime | None,
     grades_released: bool | None,
+    submission_review: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     item: dict[str, Any] = {"id": url, "label": label, "scoreMaximum": score_maximum}
     if resource_id:
@@ -216,6 +269,8 @@ def line_item_json(
         item["endDateTime"] = format_datetime(end_date_time)
     if grades_released is not None:
         item["gradesReleased"] = grades_released
+    if submission_review is not None:
+        item["submissionReview"] = dict(submission_review)
     return item
 
 

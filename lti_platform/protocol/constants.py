@@ -20,6 +20,8 @@ CLAIM_LAUNCH_PRESENTATION = _LTI + "launch_presentation"
 CLAIM_CUSTOM = _LTI + "custom"
 CLAIM_LIS = _LTI + "lis"
 CLAIM_ROLE_SCOPE_MENTOR = _LTI + "role_scope_mentor"
+# LTI Submission Review 1.0: the learner whose submission a reviewer opens.
+CLAIM_FOR_USER = _LTI + "for_user"
 
 CLAIM_AGS_ENDPOINT = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
 CLAIM_NRPS = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
@@ -40,6 +42,7 @@ class MessageType(StrEnum):
     RESOURCE_LINK = "LtiResourceLinkRequest"
     DEEP_LINKING = "LtiDeepLinkingRequest"
     DEEP_LINKING_RESPONSE = "LtiDeepLinkingResponse"
+    SUBMISSION_REVIEW = "LtiSubmissionReviewRequest"
 
 
 class ContentItemType(StrEnum):
@@ -103,6 +106,10 @@ class ActivityProgress(StrEnum):
     IN_PROGRESS = "InProgress"
     SUBMITTED = "Submitted"
     COMPLETED = "Completed"
+
+
+# A line item's submissionReview.reviewableStatus: activityProgress values, or "Any".
+REVIEWABLE_ANY = "Any"
 
 
 class GradingProgress(StrEnum):

@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from . import constants as c
+from .ags import AgsError, parse_submission_review
 from .errors import ProtocolError
 
 ALGORITHM = "RS256"
@@ -118,6 +119,7 @@ class LineItemSpec:
     label: str = ""
     resource_id: str = ""
     tag: str = ""
+    submission_review: dict[str, Any] | None = None  # protocol.ags.parse_submission_review
 
 
 @dataclass(frozen=True)
@@ -270,11 +272,18 @@ def _line_item(item: Mapping[str, Any], e: Expected, *, where: str) -> LineItemS
     maximum = raw.get("scoreMaximum")
     if isinstance(maximum, bool) or not isinstance(maximum, int | float) or not maximum > 0:
         raise _fail(f"{where}: lineItem.scoreMaximum must be a number greater than 0")
+    review = raw.get("submissionReview")
+    if review is not None:
+        try:
+            review = parse_submission_review(review, where="lineItem.submissionReview")
+        except AgsError as exc:
+            raise _fail(f"{where}: {exc.description}") from exc
     return LineItemSpec(
         score_maximum=float(maximum),
         label=_text(raw, "label", MAX_TITLE, where=f"{where}: lineItem"),
         resource_id=_text(raw, "resourceId", MAX_TITLE, where=f"{where}: lineItem"),
         tag=_text(raw, "tag", MAX_TITLE, where=f"{where}: lineItem"),
+        submission_review=review,
     )
 
 

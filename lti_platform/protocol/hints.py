@@ -39,6 +39,8 @@ class MessageHint:
     expires_at: int
     deep_linking: bool = False  # an LtiDeepLinkingRequest (``placement`` names the tool's
     accept_multiple: bool = True  # placement in the class), with its accept_multiple setting
+    review_item: int = 0  # an LtiSubmissionReviewRequest: the line item's pk, and the
+    review_for: str = ""  # e-portal UUID of the learner whose submission is reviewed
 
 
 def make_message_hint(
@@ -53,6 +55,8 @@ def make_message_hint(
     secret: bytes,
     deep_linking: bool = False,
     accept_multiple: bool = True,
+    review_item: int = 0,
+    review_for: str = "",
 ) -> tuple[str, MessageHint]:
     hint = MessageHint(
         jti=secrets.token_urlsafe(16),
@@ -64,6 +68,8 @@ def make_message_hint(
         expires_at=now + lifetime,
         deep_linking=deep_linking,
         accept_multiple=accept_multiple,
+        review_item=review_item,
+        review_for=review_for,
     )
     payload: dict[str, Any] = {
         "aud": _HINT_AUDIENCE,
@@ -78,6 +84,8 @@ def make_message_hint(
     }
     if deep_linking:
         payload["dl"] = {"multiple": accept_multiple}
+    if review_item:
+        payload["sr"] = {"li": review_item, "for": review_for}
     return jwt.encode(payload, secret, algorithm="HS256"), hint
 
 
@@ -95,6 +103,7 @@ def read_message_hint(token: str, *, now: int, secret: bytes) -> MessageHint:
         raise InvalidHintError("lti_message_hint is malformed or its signature is invalid") from exc
     if int(data["exp"]) < now:
         raise InvalidHintError("lti_message_hint has expired")
+    review = data.get("sr") if isinstance(data.get("sr"), dict) else {}
     return MessageHint(
         jti=str(data["jti"]),
         user=str(data["sub"]),
@@ -107,4 +116,6 @@ def read_message_hint(token: str, *, now: int, secret: bytes) -> MessageHint:
         accept_multiple=bool(data["dl"].get("multiple", True))
         if isinstance(data.get("dl"), dict)
         else True,
+        review_item=int(review.get("li") or 0),
+        review_for=str(review.get("for") or ""),
     )
