@@ -12,6 +12,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, connection, transaction
@@ -19,7 +20,7 @@ from django.utils import timezone
 
 import events
 from assignments import services as assignment_rules
-from assignments.models import Assignment
+from assignments.models import Assignment, Target
 from dbtools import busy
 from dbtools.writelock import serialized_writes
 from roster import membership
@@ -197,7 +198,16 @@ def _target_link_uri(allowed: Authorized) -> str:
 def start_launch(*, acting_user: User, resource_link_id: str, class_id: str) -> str:
     """Return the tool's third-party initiated login URL for this launch (LTI Core §4.1)."""
     allowed = authorize_placement(acting_user, resource_link_id, class_id)
-    return _login_initiation(acting_user, allowed, _target_link_uri(allowed))
+    url = _login_initiation(acting_user, allowed, _target_link_uri(allowed))
+    if allowed.assignment is not None and allowed.assignment.target == Target.IFRAME:
+        # Platform storage (client-side postMessages): the portal page holding the iframe
+        # (portal.assignment_frame) answers lti.get_data / lti.put_data itself.
+        url += "&" + urlencode({"lti_storage_target": STORAGE_TARGET})
+    return url
+
+
+# The frame that answers platform-storage messages: the tool's parent, our portal page.
+STORAGE_TARGET = "_parent"
 
 
 def start_deep_linking(

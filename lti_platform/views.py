@@ -6,6 +6,7 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
+from csp.constants import SELF
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
@@ -158,7 +159,16 @@ def authorize(request: HttpRequest) -> HttpResponse:
         )
     except UntrustedRedirectError as exc:
         return rendering.error_page(request, exc)
-    return rendering.form_post(request, form.action, form.fields, title=_("ツールを開いています…"))
+    response = rendering.form_post(
+        request, form.action, form.fields, title=_("ツールを開いています…")
+    )
+    # An iframe assignment runs this page in our own portal page's frame (platform storage).
+    response._csp_replace = {  # type: ignore[attr-defined]  # django-csp
+        **getattr(response, "_csp_replace", {}),
+        "frame-ancestors": [SELF],
+    }
+    response["X-Frame-Options"] = "SAMEORIGIN"
+    return response
 
 
 def _without_session_cookie(request: HttpRequest, params: dict[str, str]) -> bool:

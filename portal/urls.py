@@ -1,11 +1,16 @@
 from django.urls import path
 
-from . import class_page, school_admin, views
+from . import assignment_frame, class_page, school_admin, views
 
 app_name = "portal"
 urlpatterns = [
     path("", views.home, name="home"),
     path("classes/<uuid:class_id>", class_page.class_page, name="class_page"),
+    path(
+        "classes/<uuid:class_id>/assignments/<int:pk>/open",
+        assignment_frame.open_assignment,
+        name="open_assignment",
+    ),
     path(
         "classes/<uuid:class_id>/assignments/<int:pk>/<slug:action>",
         class_page.assignment_action,
