@@ -8,9 +8,11 @@ items (``lti_platform.models.Score``, AGS 2.0 ``activityProgress``/``gradingProg
 - **started** (取り組み中): ``Initialized``, ``Started`` or ``InProgress``;
 - **not started** (まだ): no score at all.
 
-"Done" for the child is submitted or graded. The student's home lists the assignments that can
-be opened now (not hidden, not deleted, within the available window), those due today or
-overdue and not done first ("today"), then the rest by due date ("next").
+"Done" for the child is submitted or graded. The student's home lists the assignments that are
+not hidden nor deleted, those due today or overdue and not done first ("today"), then the rest
+by due date ("next"). One outside its available window (a test distributed for a set time,
+一斉配信) is listed with ``closed`` (``assignments.services.window_closed``: when it opens, or
+that it ended) and is not opened from the home; an ended one is never "today".
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from roster import membership
 from roster.models import RosterRole, SchoolClass, User
 
 from .models import Assignment
+from .services import Closed, WindowClosed, local_time, window_closed
 
 
 class Status(StrEnum):
@@ -66,13 +69,9 @@ def _statuses(scores: Iterable[tuple[int, int, str, str]]) -> dict[tuple[int, in
     return best
 
 
-def open_now(now: datetime.datetime) -> Q:
-    """Assignments a child can see and open at ``now``."""
-    return (
-        Q(hidden=False, deleted_at=None)
-        & (Q(available_start__isnull=True) | Q(available_start__lte=now))
-        & (Q(available_end__isnull=True) | Q(available_end__gte=now))
-    )
+def listed_for_children() -> Q:
+    """Assignments a child sees on the home (open now or not: ``services.window_closed``)."""
+    return Q(hidden=False, deleted_at=None)
 
 
 @dataclass(frozen=True)
@@ -81,6 +80,20 @@ class ChildAssignment:
     status: Status
     due_today: bool
     overdue: bool
+    closed: WindowClosed | None = None
+
+    @property
+    def not_yet_open(self) -> bool:
+        return self.closed is not None and self.closed.reason == Closed.NOT_YET
+
+    @property
+    def ended(self) -> bool:
+        return self.closed is not None and self.closed.reason == Closed.ENDED
+
+    @property
+    def opens_at(self) -> str:
+        """``6月10日 9:00`` (Asia/Tokyo) when not open yet, else empty."""
+        return local_time(self.closed.at) if self.closed and self.not_yet_open else ""
 
 
 @dataclass(frozen=True)
@@ -95,7 +108,9 @@ def agenda(user: User, *, now: datetime.datetime | None = None) -> ChildAgenda:
     local_today = timezone.localdate(now)
     classes = membership.enrollments_of(user).filter(role=RosterRole.STUDENT)
     assignments: QuerySet[Assignment] = (
-        Assignment.objects.filter(open_now(now), school_class__in=classes.values("school_class"))
+        Assignment.objects.filter(
+            listed_for_children(), school_class__in=classes.values("school_class")
+        )
         .select_related("school_class", "deployment__registration__tool")
         .order_by("position", "pk")
     )
@@ -110,9 +125,14 @@ def agenda(user: User, *, now: datetime.datetime | None = None) -> ChildAgenda:
         status = statuses.get((a.pk, user.pk), Status.NOT_STARTED)
         due = timezone.localdate(a.due_at) if a.due_at else None
         item = ChildAssignment(
-            a, status, due_today=due == local_today, overdue=due is not None and due < local_today
+            a,
+            status,
+            due_today=due == local_today,
+            overdue=due is not None and due < local_today,
+            closed=window_closed(a, now),
         )
-        (today if (item.due_today or (item.overdue and not status.done)) else later).append(item)
+        is_today = item.due_today or (item.overdue and not status.done)
+        (today if is_today and not item.ended else later).append(item)
 
     def by_due(item: ChildAssignment) -> tuple[bool, datetime.datetime, int]:
         due_at = item.assignment.due_at

@@ -9,10 +9,13 @@ from __future__ import annotations
 import datetime
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Literal
 
 from django.db import transaction
 from django.db.models import Max, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 import events
 from roster import membership
@@ -161,6 +164,95 @@ def move_assignment(
     return assignment
 
 
+class Closed(StrEnum):
+    """Why a student cannot open an assignment right now (its available window)."""
+
+    NOT_YET = "not_yet"
+    ENDED = "ended"
+
+
+@dataclass(frozen=True)
+class WindowClosed:
+    """A launch outside the assignment's available window: when it opens, or when it ended."""
+
+    reason: Closed
+    at: datetime.datetime
+    assignment_title: str
+
+    @property
+    def message(self) -> str:
+        """The child-readable sentence (times in the platform's zone, Asia/Tokyo)."""
+        if self.reason == Closed.NOT_YET:
+            return _("このテストは %(when)s から はじまります。") % {"when": local_time(self.at)}
+        return _("このテストは おわりました。")
+
+    @property
+    def description(self) -> str:
+        """The English wire description (OIDC ``access_denied``)."""
+        stamp = timezone.localtime(self.at).isoformat()
+        if self.reason == Closed.NOT_YET:
+            return f"this assignment is not open yet: it opens at {stamp}"
+        return f"this assignment has closed: it closed at {stamp}"
+
+
+def local_time(at: datetime.datetime) -> str:
+    """``6月10日 9:00`` in the platform's time zone."""
+    t = timezone.localtime(at)
+    return _("%(month)d月%(day)d日 %(hour)d:%(minute)02d") % {
+        "month": t.month,
+        "day": t.day,
+        "hour": t.hour,
+        "minute": t.minute,
+    }
+
+
+def window_closed(
+    assignment: Assignment, now: datetime.datetime | None = None
+) -> WindowClosed | None:
+    """The assignment's available window is not open at ``now`` (before start, after end)."""
+    now = now or timezone.now()
+    if assignment.available_start and now < assignment.available_start:
+        return WindowClosed(Closed.NOT_YET, assignment.available_start, assignment.title)
+    if assignment.available_end and now > assignment.available_end:
+        return WindowClosed(Closed.ENDED, assignment.available_end, assignment.title)
+    return None
+
+
+def launch_refusal(
+    assignment: Assignment | None,
+    school_class: SchoolClass,
+    *,
+    staff: bool,
+    now: datetime.datetime | None = None,
+) -> WindowClosed | Literal["not_found"] | None:
+    """The one launch rule of an assignment's resource link: an ``ltiResourceLink`` item of
+    this class, not deleted, whose tool is still placed in the class (``visibility``); for a
+    student also not hidden and within its available window.
+
+    ``None``: it may be launched; ``"not_found"``: it may not (answered as "not found"); a
+    ``WindowClosed``: it exists for the student but is not open now (a page says when).
+    Checked at ``/lti/launch`` and again at ``/lti/authorize`` (``lti_platform.services``).
+    """
+    if (
+        assignment is None
+        or assignment.item_type != ItemType.LTI_RESOURCE_LINK
+        or assignment.deleted_at is not None
+        or assignment.school_class_id != school_class.pk
+        or (not staff and assignment.hidden)
+    ):
+        return "not_found"
+    placements = Placement.objects.filter(deployment=assignment.deployment).select_related(
+        "deployment__registration", "deployment__org"
+    )
+    if not visibility.deployment_placed_in(placements, school_class):
+        return "not_found"
+    if not staff:
+        closed = window_closed(assignment, now)
+        if closed is not None:
+            return closed
+    return None
+
+
 def launchable(
     assignment: Assignment | None,
     school_class: SchoolClass,
@@ -168,25 +260,52 @@ def launchable(
     staff: bool,
     now: datetime.datetime | None = None,
 ) -> bool:
-    """The one launch rule of an assignment's resource link: an ``ltiResourceLink`` item of
-    this class, not deleted, whose tool is still placed in the class (``visibility``); for a
-    student also not hidden and within its available window."""
+    """``launch_refusal`` says nothing against launching it now."""
+    return launch_refusal(assignment, school_class, staff=staff, now=now) is None
+
+
+# --- scores of tests (AGS) ----------------------------------------------------------------
+
+#: A score received this long after ``submission_end`` is still accepted when its own
+#: timestamp is inside the window (a test that auto-submits at the closing time).
+SCORE_GRACE = datetime.timedelta(minutes=2)
+_SUBMITTED = frozenset({"Submitted", "Completed"})
+
+
+class ScoreRefusal(StrEnum):
+    WINDOW_CLOSED = "the submission window of this assignment has closed"
+    ALREADY_GRADED = "this test was already submitted and graded; a new attempt cannot replace it"
+
+
+def is_test(assignment: Assignment) -> bool:
+    """A test (一斉配信): an assignment with a submission window."""
+    return assignment.submission_start is not None or assignment.submission_end is not None
+
+
+def score_refusal(
+    assignment: Assignment | None,
+    *,
+    timestamp: datetime.datetime,
+    received_at: datetime.datetime,
+    stored: tuple[str, str] | None,
+) -> ScoreRefusal | None:
+    """The one rule for a tool's score on an assignment's line item (AGS ``record_score``).
+
+    Refused: a score after ``submission_end`` (its timestamp, or received later than
+    ``SCORE_GRACE`` after the end); and, for a test, a score replacing a stored one that is
+    submitted and ``FullyGraded`` (the browser's Back button must not replace a graded
+    attempt). ``stored`` is the current score's (activityProgress, gradingProgress).
+    """
+    if assignment is None:
+        return None
+    end = assignment.submission_end
+    if end is not None and (timestamp > end or received_at > end + SCORE_GRACE):
+        return ScoreRefusal.WINDOW_CLOSED
     if (
-        assignment is None
-        or assignment.item_type != ItemType.LTI_RESOURCE_LINK
-        or assignment.deleted_at is not None
-        or assignment.school_class_id != school_class.pk
+        is_test(assignment)
+        and stored is not None
+        and stored[0] in _SUBMITTED
+        and stored[1] == "FullyGraded"
     ):
-        return False
-    if not staff:
-        now = now or timezone.now()
-        if assignment.hidden:
-            return False
-        if assignment.available_start and now < assignment.available_start:
-            return False
-        if assignment.available_end and now > assignment.available_end:
-            return False
-    placements = Placement.objects.filter(deployment=assignment.deployment).select_related(
-        "deployment__registration", "deployment__org"
-    )
-    return visibility.deployment_placed_in(placements, school_class)
+        return ScoreRefusal.ALREADY_GRADED
+    return None

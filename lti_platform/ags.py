@@ -8,6 +8,7 @@ forbidden.
 
 from __future__ import annotations
 
+import datetime
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +19,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 import events
+from assignments import services as assignment_rules
 from assignments.models import Assignment
 from dbtools.writelock import serialized_writes
 from roster import membership
@@ -26,7 +28,7 @@ from tools_registry import visibility
 from tools_registry.models import Deployment, Placement, Registration
 
 from . import roles
-from .errors import NotFound, StaleScore
+from .errors import GradedAttemptKept, NotFound, StaleScore, SubmissionClosed
 from .models import LineItem, Score, ScoreEvent
 from .protocol import ags
 
@@ -232,6 +234,27 @@ def _learner_pk(ctx: ServiceContext, user_id: str) -> int:
     return pk
 
 
+def _check_submission(
+    assignment: Assignment, item_pk: int, user_pk: int, timestamp: datetime.datetime
+) -> None:
+    """Apply ``assignments.services.score_refusal`` (the submission window; a test's graded
+    attempt stays) under the write lock, so that two racing attempts cannot both pass."""
+    stored = (
+        Score.objects.filter(line_item_id=item_pk, user_id=user_pk)
+        .values_list("activity_progress", "grading_progress")
+        .first()
+        if assignment_rules.is_test(assignment)
+        else None
+    )
+    refusal = assignment_rules.score_refusal(
+        assignment, timestamp=timestamp, received_at=timezone.now(), stored=stored
+    )
+    if refusal == assignment_rules.ScoreRefusal.WINDOW_CLOSED:
+        raise SubmissionClosed(refusal.value)
+    if refusal is not None:
+        raise GradedAttemptKept(refusal.value)
+
+
 def record_score(ctx: ServiceContext, item_pk: int, body: Any) -> Score:
     """Store a score unless a newer one is stored; keep every applied score.
 
@@ -249,8 +272,13 @@ def record_score(ctx: ServiceContext, item_pk: int, body: Any) -> Score:
         "comment": data.comment,
         "timestamp": data.timestamp,
     }
+    assignment = (
+        Assignment.objects.filter(pk=item.assignment_id).first() if item.assignment_id else None
+    )
     try:
         with serialized_writes(), transaction.atomic():
+            if assignment is not None:
+                _check_submission(assignment, item.pk, user_pk, data.timestamp)
             updated = Score.objects.filter(
                 line_item_id=item.pk, user_id=user_pk, timestamp__lte=data.timestamp
             ).update(**fields, updated_at=timezone.now())

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from http import HTTPStatus
+from typing import TYPE_CHECKING
 
 from .protocol.errors import ProtocolError
+
+if TYPE_CHECKING:
+    from assignments.services import WindowClosed
 
 
 class PlatformError(ProtocolError):
@@ -32,6 +36,29 @@ class DeepLinkingNotAllowed(PlatformError):
 
     error = "access_denied"
     status = HTTPStatus.FORBIDDEN
+
+
+class AssignmentClosed(PlatformError):
+    """A student's launch outside the assignment's available window (a page says when)."""
+
+    error = "access_denied"
+    status = HTTPStatus.FORBIDDEN
+
+    def __init__(self, closed: WindowClosed) -> None:
+        super().__init__(closed.description)
+        self.closed = closed
+
+
+class SubmissionClosed(PlatformError):
+    """A score the assignment's submission rule refuses (``assignments.services``)."""
+
+    status = HTTPStatus.BAD_REQUEST
+
+
+class GradedAttemptKept(PlatformError):
+    """A test's new attempt would replace a submitted, graded one: the graded one stays."""
+
+    status = HTTPStatus.CONFLICT
 
 
 class DeepLinkingRefused(PlatformError):

@@ -30,7 +30,7 @@ from tools_registry.models import Deployment, Placement, Registration, Service
 
 from . import ags, nrps, roles, roster_data
 from .config_cache import config_cache
-from .errors import DeepLinkingNotAllowed, LaunchNotAllowed
+from .errors import AssignmentClosed, DeepLinkingNotAllowed, LaunchNotAllowed
 from .keys import key_ring
 from .models import DeepLinkingRequest, OneTimeToken
 from .protocol import claims, hints, oidc
@@ -175,10 +175,11 @@ def authorize_placement(
             .filter(resource_link_id=link_key)
             .first()
         )
-        if assignment is None or not assignment_rules.launchable(
-            assignment, school_class, staff=staff
-        ):
+        refusal = assignment_rules.launch_refusal(assignment, school_class, staff=staff)
+        if refusal == "not_found" or assignment is None:
             raise LaunchNotAllowed("this tool is not placed for this class")
+        if isinstance(refusal, assignment_rules.WindowClosed):  # a page says when (403)
+            raise AssignmentClosed(refusal)
         deployment = assignment.deployment
     if (registration is not None and deployment.registration_id != registration.pk) or (
         deployment_id is not None and deployment.deployment_id != deployment_id
@@ -381,7 +382,7 @@ def _resolve_launch(
             registration=registration,
             deployment_id=hint.deployment_id,
         )
-    except DeepLinkingNotAllowed as exc:
+    except (DeepLinkingNotAllowed, AssignmentClosed) as exc:
         raise AuthError("access_denied", exc.description) from exc
     except LaunchNotAllowed as exc:
         if not _link_exists(hint.placement, registration):

@@ -19,7 +19,7 @@ from django.views.decorators.csrf import csrf_exempt
 from roster.models import User
 
 from . import deep_linking, rendering, services
-from .errors import DeepLinkingRefused, MethodNotAllowed, PlatformError
+from .errors import AssignmentClosed, DeepLinkingRefused, MethodNotAllowed, PlatformError
 from .keys import key_ring
 from .protocol import oidc
 from .protocol.errors import UntrustedRedirectError
@@ -63,6 +63,9 @@ def launch(request: HttpRequest, resource_link_id: str, class_id: str) -> HttpRe
         url = services.start_launch(
             acting_user=request.user, resource_link_id=str(resource_link_id), class_id=str(class_id)
         )
+    except AssignmentClosed as exc:  # outside the test's window: when it opens, or that it ended
+        context = {"title": exc.closed.assignment_title, "message": exc.closed.message}
+        return render(request, "lti_platform/assignment_closed.html", context, status=exc.status)
     except PlatformError as exc:
         return rendering.error_page(request, exc)
     return HttpResponseRedirect(url)

@@ -70,7 +70,7 @@ def test_the_status_a_score_says(activity: str, grading: str, status: Status) ->
     assert progress.status_of(activity, grading) is status
 
 
-def test_a_childs_agenda_puts_today_first_and_hides_what_cannot_be_opened() -> None:
+def test_a_childs_agenda_puts_today_first_and_lists_scheduled_tests_closed() -> None:
     child = StudentFactory.create()
     home = homeroom(child)
     tokyo_today_noon = datetime.datetime(2026, 6, 10, 3, 0, tzinfo=datetime.UTC)
@@ -97,7 +97,14 @@ def test_a_childs_agenda_puts_today_first_and_hides_what_cannot_be_opened() -> N
         ("かけざん", Status.GRADED),
         ("かんじ", Status.NOT_STARTED),
         ("よみもの", Status.NOT_STARTED),
+        ("まだ ひらかない", Status.NOT_STARTED),  # listed with when it opens, not launchable
+        ("もう おわった", Status.NOT_STARTED),
     ]
+    assert [(i.not_yet_open, i.ended, i.opens_at) for i in agenda.next[-2:]] == [
+        (True, False, "6月10日 20:00"),
+        (False, True, ""),
+    ]
+    assert not any(i.closed for i in agenda.today + agenda.next[:-2])
     assert [i.due_today for i in agenda.today] == [False, True]
     assert {late.pk, friday.pk, undated.pk} <= {i.assignment.pk for i in agenda.today + agenda.next}
 
@@ -131,3 +138,23 @@ def test_the_home_screen_lists_the_childs_assignments_with_their_status() -> Non
     assert "つぎの かだい" in page and "たしざん" in page
     assert 'data-status="graded"' in page and "まるつけ ずみ" in page
     assert f"/lti/launch/{a.resource_link_id}/{homeroom(child).sourced_id}" in page
+
+
+def test_the_home_screen_shows_a_closed_test_without_a_link() -> None:
+    child = StudentFactory.create()
+    home = homeroom(child)
+    opens = datetime.datetime(2099, 6, 10, 0, 0, tzinfo=datetime.UTC)  # 9:00 in Tokyo
+    soon = assignment(home, "6月の テスト", available_start=opens)
+    ended = assignment(home, "5月の テスト", available_end=timezone.now() - datetime.timedelta(1))
+    client = Client()
+    assert client.login(username=child.username, password=PASSWORD)
+    page = client.get("/").content.decode()
+    items = {
+        title: page.split(title, 1)[1].split("</li>", 1)[0]
+        for title in ("6月の テスト", "5月の テスト")
+    }
+    assert "6月10日 9:00 から" in items["6月の テスト"]
+    assert "おわり" in items["5月の テスト"]
+    for a in (soon, ended):
+        assert f"/lti/launch/{a.resource_link_id}/" not in page
+    assert page.count('data-closed="not_yet"') == 1 and page.count('data-closed="ended"') == 1
