@@ -12,6 +12,7 @@ import secrets
 from django.core.cache import cache
 
 LIFETIME = 6 * 3600  # seconds: longer than any test a child sits
+ANSWERS_LIFETIME = 90 * 24 * 3600  # a term: how long a teacher can review the answers
 
 
 def _issued(attempt: str) -> str:
@@ -36,6 +37,20 @@ def spend(attempt: str, launch_id: str) -> str | None:
     if not cache.add(_spent(attempt), True, LIFETIME):
         return "このテストは もう ていしゅつ しました。こたえは かえられません。"
     return None
+
+
+def _answers(deployment_id: str, user: str, test: str) -> str:
+    return f"demo_tools:cbt-answers:{deployment_id}:{user}:{test}"
+
+
+def remember_answers(deployment_id: str, user: str, test: str, answers: dict[str, str]) -> None:
+    """Keep a child's submitted answers for the teacher's submission review."""
+    cache.set(_answers(deployment_id, user, test), answers, ANSWERS_LIFETIME)
+
+
+def answers_of(deployment_id: str, user: str, test: str) -> dict[str, str] | None:
+    value = cache.get(_answers(deployment_id, user, test))
+    return value if isinstance(value, dict) else None
 
 
 def release(attempt: str) -> None:

@@ -15,6 +15,7 @@ class LineItemSpec:
     label: str
     resource_id: str
     tag: str
+    reviewable: bool = False  # declare submissionReview (the teacher sees the answers)
 
 
 @dataclass(frozen=True)
@@ -169,7 +170,9 @@ def offers(slug: str) -> list[Offer]:
                 title=t.title,
                 text=t.text,
                 custom={"test": t.key},
-                line_item=LineItemSpec(len(t.questions), t.title, f"demo-cbt-{t.key}", "cbt-test"),
+                line_item=LineItemSpec(
+                    len(t.questions), t.title, f"demo-cbt-{t.key}", "cbt-test", reviewable=True
+                ),
                 windowed=True,
             )
             for t in CBT_TESTS.values()

@@ -98,13 +98,16 @@ def content_item(
         item.set_custom_params(dict(offer.custom))
     if lineitem and offer.line_item is not None:
         spec = offer.line_item
-        item.set_lineitem(
+        line_item = (
             LineItem()
             .set_score_maximum(spec.score_maximum)
             .set_label(spec.label)
             .set_resource_id(spec.resource_id)
             .set_tag(spec.tag)
         )
+        if spec.reviewable:  # LTI Submission Review: a submitted attempt can be reviewed
+            line_item.set_submission_review(["Submitted", "Completed"], label="こたえを見る")
+        item.set_lineitem(line_item)
     return item
 
 

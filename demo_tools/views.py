@@ -40,6 +40,7 @@ LEARNER = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
 INSTRUCTOR_ROLES = {"Instructor", "Administrator", "ContentDeveloper"}
 DL_SETTINGS = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"
 AGS_ENDPOINT = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
+SUBMISSION_REVIEW = "LtiSubmissionReviewRequest"
 logger = logging.getLogger("manabi.demo_tools")
 
 
@@ -77,6 +78,8 @@ def launch(request: HttpRequest, slug: str) -> HttpResponse:
     except LtiException as exc:
         return _error(request, str(exc))
     viewer = _viewer(slug, data, message_launch.get_launch_id())
+    if data.get(LTI + "message_type") == SUBMISSION_REVIEW:
+        return _review(request, slug, viewer, data)
     if message_launch.is_deep_link_launch():
         if not viewer["is_instructor"]:
             return _error(request, "教材をえらべるのは 先生だけです。", viewer, status=403)
@@ -146,6 +149,36 @@ def _error(
     request: HttpRequest, error: str, viewer: dict[str, Any] | None = None, *, status: int = 400
 ) -> HttpResponse:
     return render(request, "demo_tools/error.html", {"error": error, "v": viewer}, status=status)
+
+
+def _review(
+    request: HttpRequest, slug: str, viewer: dict[str, Any], data: dict[str, Any]
+) -> HttpResponse:
+    """An LtiSubmissionReviewRequest (pylti1p3 checked for_user and the line item): show the
+    teacher the child's submitted answers of the CBT test."""
+    if slug != "cbt" or not viewer["is_instructor"]:
+        return _error(request, "提出物を見られるのは 先生だけです。", viewer, status=403)
+    test = catalogue.CBT_TESTS.get(data.get(LTI + "custom", {}).get("test") or "")
+    if test is None:
+        return _error(request, "えらばれた テストが 見つかりません。", viewer)
+    learner = data.get(LTI + "for_user") or {}
+    answers = attempts.answers_of(viewer["deployment_id"], str(learner.get("user_id")), test.key)
+    rows = [
+        {"question": q, "answer": (answers or {}).get(q.name, ""), "correct": q.answer}
+        for q in test.questions
+    ]
+    return render(
+        request,
+        "demo_tools/cbt_review.html",
+        {
+            "v": viewer,
+            "test": test,
+            "learner_name": learner.get("name") or learner.get("person_sourcedid") or "",
+            "answers": answers,
+            "rows": rows,
+            "given": sum(1 for r in rows if r["answer"] == r["correct"]),
+        },
+    )
 
 
 def _picker(
@@ -297,6 +330,8 @@ def finish(request: HttpRequest, slug: str) -> HttpResponse:
     viewer = _viewer(slug, data, launch_id)
     custom = data.get(LTI + "custom", {})
     attempt = request.POST.get("attempt", "")
+    answers: dict[str, str] | None = None
+    test_key = ""
     if slug == "cbt":
         test = catalogue.CBT_TESTS.get(custom.get("test") or catalogue.DEFAULT_TEST)
         if test is None:
@@ -305,6 +340,8 @@ def finish(request: HttpRequest, slug: str) -> HttpResponse:
         if refusal is not None:
             return _error(request, refusal, viewer, status=409)
         given = sum(1 for q in test.questions if request.POST.get(q.name) == q.answer)
+        answers = {q.name: request.POST.get(q.name, "") for q in test.questions}
+        test_key = test.key
         maximum = len(test.questions)
         label, resource_id = test.title, f"demo-cbt-{test.key}"
     else:
@@ -323,6 +360,8 @@ def finish(request: HttpRequest, slug: str) -> HttpResponse:
         if slug == "cbt":
             attempts.release(attempt)  # nothing was recorded: the child may send it again
         return _error(request, str(exc), viewer)
+    if answers is not None:  # kept for the teacher's submission review
+        attempts.remember_answers(viewer["deployment_id"], viewer["sub"], test_key, answers)
     return render(
         request, "demo_tools/finished.html", {"v": viewer, "given": given, "maximum": maximum}
     )

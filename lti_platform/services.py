@@ -342,6 +342,8 @@ def authorize_launch(
         )
     now = int(clock())
     build = claims.deep_linking_claims if launch.deep_linking else claims.resource_link_claims
+    if launch.for_user is not None:  # an LtiSubmissionReviewRequest
+        build = claims.submission_review_claims
     payload = build(launch, now=now, lifetime=settings.LTI_ID_TOKEN_LIFETIME)
     id_token = key_ring.signing_key().sign(payload)
     fields = {"id_token": id_token}
@@ -372,6 +374,10 @@ def _resolve_launch(
         raise AuthError("login_required", "lti_message_hint was issued to another user")
     if hint.client_id != registration.client_id:
         raise AuthError("invalid_request", "lti_message_hint was issued for another client")
+    if hint.review_item:  # an LtiSubmissionReviewRequest: its own access check and claims
+        from . import submission_review
+
+        return submission_review.resolve(user, hint, request, registration, locale, return_url)
 
     check = _deep_linking_allowed if hint.deep_linking else authorize_placement
     try:

@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from . import service_views, views
+from . import service_views, submission_review, views
 
 app_name = "lti_platform"
 urlpatterns = [
@@ -13,6 +13,11 @@ urlpatterns = [
         name="deep_linking_start",
     ),
     path("deep-linking/return", views.deep_linking_return, name="deep_linking_return"),
+    path(
+        "review/<int:line_item>/<uuid:learner_id>",
+        submission_review.start_view,
+        name="submission_review_start",
+    ),
 ]
 
 _ags = "ags/<int:deployment>/<uuid:context>/lineitems"

@@ -11,6 +11,7 @@ from channels.layers import get_channel_layer
 from django.db.models import Q
 
 from lti_platform.models import LineItem, Score, ScoreEvent
+from lti_platform.submission_review import reviewable
 from roster import administration, membership
 from roster.models import RosterRole, SchoolClass, User
 
@@ -43,6 +44,8 @@ class Row:
     student: User
     number: int | None
     cells: list[tuple[LineItem, Score | None]]
+    # Line items whose tool offers the review of this child's score (「提出物を見る」).
+    reviewable: frozenset[int] = frozenset()
 
 
 def class_gradebook(school_class: SchoolClass) -> tuple[list[LineItem], list[Row]]:
@@ -55,11 +58,28 @@ def class_gradebook(school_class: SchoolClass) -> tuple[list[LineItem], list[Row
         "shusseki_no", "user__kana_family_name", "pk"
     )
     scores = {(s.user_id, s.line_item_id): s for s in Score.objects.filter(line_item__in=items)}
-    rows = [
-        Row(e.user, e.shusseki_no, [(item, scores.get((e.user_id, item.pk))) for item in items])
-        for e in enrollments
-    ]
+    rows = []
+    for e in enrollments:
+        cells = [(item, scores.get((e.user_id, item.pk))) for item in items]
+        review = frozenset(item.pk for item, score in cells if reviewable(item, score))
+        rows.append(Row(e.user, e.shusseki_no, cells, review))
     return items, rows
+
+
+def can_review(user: User, school_class: SchoolClass) -> bool:
+    """Only the class's own staff open a child's submission in the tool
+    (``lti_platform.submission_review``); a school's administrator sees the gradebook only."""
+    return membership.is_member(user, school_class, roles=STAFF_ROLES)
+
+
+def reviewable_items(school_class: SchoolClass, student: User) -> frozenset[int]:
+    """The line items of the class whose tool offers the review of the child's score."""
+    scores = Score.objects.filter(
+        line_item__school_class=school_class,
+        line_item__submission_review__isnull=False,
+        user=student,
+    ).select_related("line_item")
+    return frozenset(s.line_item_id for s in scores if reviewable(s.line_item, s))
 
 
 def student_history(school_class: SchoolClass, student: User) -> list[ScoreEvent]:

@@ -54,7 +54,13 @@ def class_gradebook(request: HttpRequest, class_id: str) -> HttpResponse:
     return render(
         request,
         "portal/gradebook.html",
-        {"school_class": school_class, "items": items, "rows": rows},
+        {
+            "school_class": school_class,
+            "items": items,
+            "rows": rows,
+            "can_review": isinstance(request.user, User)
+            and gradebook.can_review(request.user, school_class),
+        },
     )
 
 
@@ -72,7 +78,14 @@ def student_history(request: HttpRequest, class_id: str, student_id: str) -> Htt
     return render(
         request,
         "portal/student_history.html",
-        {"school_class": school_class, "student": student, "events": events},
+        {
+            "school_class": school_class,
+            "student": student,
+            "events": events,
+            "reviewable": gradebook.reviewable_items(school_class, student)
+            if isinstance(request.user, User) and gradebook.can_review(request.user, school_class)
+            else frozenset(),
+        },
     )
 
 

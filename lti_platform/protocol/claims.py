@@ -79,6 +79,16 @@ class Launch:
     document_target: str = "window"
     # Set for an LtiDeepLinkingRequest: no resource_link claim, these settings instead.
     deep_linking: DeepLinkingSettings | None = None
+    # Set for an LtiSubmissionReviewRequest: the learner whose submission is reviewed.
+    for_user: ForUser | None = None
+
+
+@dataclass(frozen=True)
+class ForUser:
+    """The ``for_user`` claim (LTI Submission Review 1.0 §3.2): names as privacy allows."""
+
+    person: Person
+    roles: Sequence[str]
 
 
 @dataclass(frozen=True)
@@ -168,6 +178,32 @@ def deep_linking_claims(launch: Launch, *, now: int, lifetime: int) -> dict[str,
     del claims[c.CLAIM_RESOURCE_LINK]
     claims[c.CLAIM_MESSAGE_TYPE] = c.MessageType.DEEP_LINKING.value
     claims[c.CLAIM_DEEP_LINKING_SETTINGS] = launch.deep_linking.claim()
+    return claims
+
+
+def submission_review_claims(launch: Launch, *, now: int, lifetime: int) -> dict[str, Any]:
+    """Return the id_token payload of an LtiSubmissionReviewRequest (``launch.for_user`` set):
+    the reviewer's launch, with ``for_user`` naming the learner."""
+    if launch.for_user is None:
+        raise ValueError("not a submission-review launch")
+    claims = resource_link_claims(launch, now=now, lifetime=lifetime)
+    claims[c.CLAIM_MESSAGE_TYPE] = c.MessageType.SUBMISSION_REVIEW.value
+    if not launch.resource_link.id:  # a line item bound to no resource link
+        del claims[c.CLAIM_RESOURCE_LINK]
+    learner = launch.for_user.person
+    for_user: dict[str, Any] = {"user_id": learner.sub, "person_sourcedid": learner.sourced_id}
+    if launch.share_name:
+        for_user.update(
+            {
+                "given_name": learner.given_name,
+                "family_name": learner.family_name,
+                "name": learner.full_name,
+            }
+        )
+    if launch.share_email and learner.email:
+        for_user["email"] = learner.email
+    for_user["roles"] = list(launch.for_user.roles)
+    claims[c.CLAIM_FOR_USER] = for_user
     return claims
 
 

@@ -103,7 +103,7 @@ def read_message_hint(token: str, *, now: int, secret: bytes) -> MessageHint:
         raise InvalidHintError("lti_message_hint is malformed or its signature is invalid") from exc
     if int(data["exp"]) < now:
         raise InvalidHintError("lti_message_hint has expired")
-    review = data.get("sr") if isinstance(data.get("sr"), dict) else {}
+    review: dict[str, Any] = data["sr"] if isinstance(data.get("sr"), dict) else {}
     return MessageHint(
         jti=str(data["jti"]),
         user=str(data["sub"]),

@@ -277,6 +277,10 @@ def test_cbt_sends_a_test_with_a_line_item_and_its_window(
                     "label": "算数テスト（計算）",
                     "resourceId": "demo-cbt-sansu-1",
                     "tag": "cbt-test",
+                    "submissionReview": {
+                        "reviewableStatus": ["Submitted", "Completed"],
+                        "label": "こたえを見る",
+                    },
                 },
                 "text": "たし算・ひき算・かけ算 3問",
                 "window": {"targetName": "_blank"},
