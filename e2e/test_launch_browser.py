@@ -178,9 +178,9 @@ def test_language_switch_to_english_and_back(
     expect(page.get_by_role("heading", level=1)).to_have_text("Sign in")
     sign_in(page, "sakura-5-2-01")
     expect(page).to_have_url(demo_server.url("/"))
-    expect(page.get_by_role("heading", level=2)).to_have_text("Your tools")
+    expect(page.get_by_role("heading", level=2, name="Your tools")).to_be_visible()
 
     page.get_by_role("button", name="日本語").click()
     expect(page).to_have_url(demo_server.url("/"))
     expect(page.locator("html")).to_have_attribute("lang", "ja")
-    expect(page.get_by_role("heading", level=2)).to_have_text("つかうツール")
+    expect(page.get_by_role("heading", level=2, name="つかうツール")).to_be_visible()
