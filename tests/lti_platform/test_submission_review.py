@@ -3,6 +3,7 @@ and the LtiSubmissionReviewRequest a teacher starts from it (its claims and refu
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -25,6 +26,17 @@ from tests.factories import (
     ScoreFactory,
     StudentFactory,
     TeacherFactory,
+)
+from tests.lti_platform import test_deep_linking as dlt
+from tests.lti_platform.service_helpers import (
+    ISSUER,
+    ags_url,
+    bearer,
+    demo_roster,
+    deployment,
+    get_token,
+    register_tool,
+    school_class,
 )
 from tests.ltiflow import forms
 from tools_registry.models import Registration
@@ -275,3 +287,71 @@ def test_a_bad_submission_review_is_refused(review: Any, description: str) -> No
 def test_unknown_line_item_is_not_found(world: World) -> None:
     response = world.client.get(f"/lti/review/999999/{uuid.uuid4()}")
     assert response.status_code == HTTPStatus.NOT_FOUND
+
+
+# --- through the services: AGS line items and a deep-linking lineItem -----------------------
+
+
+def test_a_tool_creates_and_updates_a_line_item_with_submission_review(client: Client) -> None:
+    demo_roster()
+    tool = register_tool("review-tool")
+    headers = bearer(get_token(client, tool))
+    url = ags_url(deployment(tool), school_class("5-2"))
+    body = {"label": "テスト", "scoreMaximum": 3, "submissionReview": REVIEW}
+    created = client.post(url, json.dumps(body), content_type=c.MEDIA_LINEITEM, headers=headers)
+    assert created.status_code == HTTPStatus.CREATED, created.content
+    assert created.json()["submissionReview"] == REVIEW
+    item_url = created.json()["id"].removeprefix(ISSUER)
+    assert LineItem.objects.get().submission_review == REVIEW
+    bad = client.put(
+        item_url,
+        json.dumps({**body, "submissionReview": {"url": "ftp://x.example/"}}),
+        content_type=c.MEDIA_LINEITEM,
+        headers=headers,
+    )
+    assert bad.status_code == HTTPStatus.BAD_REQUEST
+    assert bad.json() == {
+        "error": "invalid_request",
+        "error_description": "submissionReview.url must be an absolute http(s) URL",
+    }
+    assert LineItem.objects.get().submission_review == REVIEW
+    cleared = client.put(
+        item_url,
+        json.dumps({"label": "テスト", "scoreMaximum": 3}),
+        content_type=c.MEDIA_LINEITEM,
+        headers=headers,
+    )
+    assert cleared.status_code == HTTPStatus.OK
+    assert "submissionReview" not in cleared.json()
+    assert LineItem.objects.get().submission_review is None
+
+
+def test_a_deep_linking_line_item_keeps_its_submission_review(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ensure_keys()
+    registration = RegistrationFactory.create(
+        jwks_url="https://dl-tool.example/jwks",
+        deep_linking_url="https://dl-tool.example/deep-link",
+        allowed_services=["ags"],
+    )
+    placement = PlacementFactory.create(deployment__registration=registration)
+    jwk = {**dlt.jose.public_jwk(dlt.TOOL_KEY.public_key()), "kid": dlt.TOOL_KID}
+    monkeypatch.setattr(dlt.tool_keys, "_fetch_jwks", lambda url: [jwk])
+    klass = placement.school_class
+    assert klass is not None
+    teacher = TeacherFactory.create(org=klass.school, teaches=[klass])
+    client.force_login(teacher)
+    w = dlt.World(client, teacher, klass, registration, placement)
+    request = dlt.request_claims(w)
+    line_item = {"scoreMaximum": 3, "submissionReview": {"reviewableStatus": ["Completed"]}}
+    bad = {"scoreMaximum": 3, "submissionReview": {"custom": {"n": 1}}}
+    refused = dlt.post(w, dlt.response_jwt(w, request, [{**dlt.LINK, "lineItem": bad}]))
+    assert dlt.refusal(refused) == (
+        "content_items[0]: lineItem.submissionReview.custom must be an object of string values"
+    )
+    dlt.nothing_written()
+    request = dlt.request_claims(w)
+    accepted = dlt.post(w, dlt.response_jwt(w, request, [{**dlt.LINK, "lineItem": line_item}]))
+    assert accepted.status_code == HTTPStatus.OK
+    assert LineItem.objects.get().submission_review == {"reviewableStatus": ["Completed"]}
