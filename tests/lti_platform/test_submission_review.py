@@ -145,6 +145,41 @@ def test_the_review_request_carries_for_user_and_the_line_item(world: World, set
     assert claims[c.CLAIM_CONTEXT]["id"] == str(world.school_class.sourced_id)
 
 
+@pytest.mark.parametrize(
+    ("level", "named", "with_email"),
+    [("id_only", False, False), ("name", True, False), ("name_email", True, True)],
+)
+def test_for_user_names_only_as_privacy_allows(
+    world: World, level: str, named: bool, with_email: bool
+) -> None:
+    Registration.objects.filter(pk=world.registration.pk).update(privacy_level=level)
+    User.objects.filter(pk=world.student.pk).update(email="aoi@sakura.example")
+    claims = jwt.decode(
+        authorize(world, login_params(world.client.get(start_url(world))))["id_token"],
+        options={"verify_signature": False},
+    )
+    student = world.student
+    expected: dict[str, Any] = {
+        "user_id": str(student.eportal_uuid),
+        "person_sourcedid": str(student.sourced_id),
+    }
+    if named:
+        expected.update(
+            {
+                "given_name": student.first_name,
+                "family_name": student.last_name,
+                "name": f"{student.last_name}\u3000{student.first_name}",
+            }
+        )
+    if with_email:
+        expected["email"] = "aoi@sakura.example"
+    expected["roles"] = [
+        "http://purl.imsglobal.org/vocab/lis/v2/institution/person#Student",
+        "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner",
+    ]
+    assert claims[c.CLAIM_FOR_USER] == expected
+
+
 def test_the_hint_is_single_use(world: World) -> None:
     login = login_params(world.client.get(start_url(world)))
     assert "id_token" in authorize(world, login)
