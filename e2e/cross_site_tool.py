@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import jwt
@@ -142,8 +142,11 @@ def _handler(tool: CrossSiteTool) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+ToolT = TypeVar("ToolT", bound=CrossSiteTool)
+
+
 @contextmanager
-def serve(tool: CrossSiteTool) -> Iterator[CrossSiteTool]:
+def serve(tool: ToolT) -> Iterator[ToolT]:
     """Serve ``tool`` on a free loopback port until the block ends."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(tool))
     tool.port = server.server_address[1]

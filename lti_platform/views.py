@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
@@ -43,6 +44,28 @@ def _allow(*methods: str) -> Callable[[View], View]:
     return decorate
 
 
+def _framed_by_our_pages(view: View) -> View:
+    """In a frame, let our own pages, and only they, frame ``view``'s pages (CSP
+    ``frame-ancestors 'self'``, ``X-Frame-Options: SAMEORIGIN``): an ``iframe`` assignment's
+    frame (portal.assignment_frame) loads the launch, the authorization's form posts and their
+    error pages. A request that is not a frame's (``Sec-Fetch-Dest``) keeps the site's
+    ``frame-ancestors 'none'`` and ``DENY``, as every other page does."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        patch_vary_headers(response, ["Sec-Fetch-Dest"])
+        if request.headers.get("Sec-Fetch-Dest") == "iframe":
+            response._csp_replace = {  # type: ignore[attr-defined]  # django-csp
+                **getattr(response, "_csp_replace", {}),
+                "frame-ancestors": [SELF],
+            }
+            response["X-Frame-Options"] = "SAMEORIGIN"
+        return response
+
+    return wrapper
+
+
 @csrf_exempt  # read-only: other methods get the JSON 405, not the CSRF page
 @_allow("GET", "HEAD")
 def jwks(request: HttpRequest) -> HttpResponse:
@@ -54,6 +77,7 @@ def jwks(request: HttpRequest) -> HttpResponse:
 
 @csrf_exempt  # GET only: other methods get the JSON 405 before anything happens
 @_allow("GET", "HEAD")
+@_framed_by_our_pages
 @login_required
 @never_cache
 def launch(request: HttpRequest, resource_link_id: str, class_id: str) -> HttpResponse:
@@ -130,6 +154,7 @@ SAME_SITE_REPOST = "manabi_same_site_repost"
 
 @csrf_exempt  # cross-site by design (OIDC): protected by state, nonce and the signed hints
 @_allow("GET", "POST")
+@_framed_by_our_pages
 @never_cache
 def authorize(request: HttpRequest) -> HttpResponse:
     """OIDC authentication endpoint for LTI 1.3 launches (form_post response mode).
@@ -146,7 +171,7 @@ def authorize(request: HttpRequest) -> HttpResponse:
         oidc.check_text(params)  # before anything, the re-post included, echoes a parameter
     except UntrustedRedirectError as exc:
         return rendering.error_page(request, exc)
-    if request.method == "POST" and _without_session_cookie(request, params):
+    if _without_session_cookie(request, params):
         fields = {**params, SAME_SITE_REPOST: "1"}
         return rendering.form_post(
             request, reverse("lti_platform:authorize"), fields, title=_("ツールを開いています…")
@@ -162,18 +187,16 @@ def authorize(request: HttpRequest) -> HttpResponse:
         )
     except UntrustedRedirectError as exc:
         return rendering.error_page(request, exc)
-    response = rendering.form_post(
-        request, form.action, form.fields, title=_("ツールを開いています…")
-    )
-    # An iframe assignment runs this page in our own portal page's frame (platform storage).
-    response._csp_replace = {  # type: ignore[attr-defined]  # django-csp
-        **getattr(response, "_csp_replace", {}),
-        "frame-ancestors": [SELF],
-    }
-    response["X-Frame-Options"] = "SAMEORIGIN"
-    return response
+    return rendering.form_post(request, form.action, form.fields, title=_("ツールを開いています…"))
 
 
 def _without_session_cookie(request: HttpRequest, params: dict[str, str]) -> bool:
-    """Whether a POST came without our session cookie and was not re-posted by us yet."""
-    return settings.SESSION_COOKIE_NAME not in request.COOKIES and SAME_SITE_REPOST not in params
+    """Whether a request that needs a re-post came without our session cookie and was not
+    re-posted by us yet: a POST, or a GET inside a frame (an ``iframe`` assignment: Chromium
+    sends no SameSite=Lax cookie with a frame's navigation that the tool's page started)."""
+    needs_repost = request.method == "POST" or request.headers.get("Sec-Fetch-Dest") == "iframe"
+    return (
+        needs_repost
+        and settings.SESSION_COOKIE_NAME not in request.COOKIES
+        and SAME_SITE_REPOST not in params
+    )
