@@ -20,7 +20,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from assignments.models import Assignment, Target
-from lti_platform.errors import LaunchNotAllowed
+from lti_platform.errors import AssignmentClosed, LaunchNotAllowed
 from lti_platform.services import authorize_placement
 from roster.models import User
 from tools_registry.models import Registration
@@ -46,7 +46,8 @@ def open_assignment(request: HttpRequest, class_id: str, pk: int) -> HttpRespons
     """Show an ``iframe`` assignment in the portal (a ``window`` one goes to its launch).
 
     Who may see it is the launch's own rule (``authorize_placement``); anything else is
-    "not found", the same for a missing and a forbidden assignment."""
+    "not found", the same for a missing and a forbidden assignment. Outside a test's window
+    the launch answers instead, with its page saying when the test opens or that it ended."""
     assert isinstance(request.user, User)  # noqa: S101  (login_required)
     assignment = (
         Assignment.objects.filter(pk=pk, school_class__sourced_id=class_id)
@@ -56,11 +57,13 @@ def open_assignment(request: HttpRequest, class_id: str, pk: int) -> HttpRespons
     if assignment is None:
         raise Http404
     link, school_class = str(assignment.resource_link_id), str(class_id)
+    launch_url = reverse("lti_platform:launch", args=[link, school_class])
     try:
         authorize_placement(request.user, link, school_class)
     except LaunchNotAllowed as exc:
         raise Http404 from exc
-    launch_url = reverse("lti_platform:launch", args=[link, school_class])
+    except AssignmentClosed:  # outside a test's window: the launch's own page says when
+        return HttpResponseRedirect(launch_url)
     if assignment.target != Target.IFRAME:
         return HttpResponseRedirect(launch_url)
     origins = tool_origins(assignment.deployment.registration)
