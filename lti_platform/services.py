@@ -313,8 +313,20 @@ def _uuid_or_none(value: str) -> uuid.UUID | None:
         return None
 
 
+# Resolves a verified submission-review hint into its Launch (``submission_review.resolve``;
+# passed in by the view, since that module builds on this one).
+ReviewResolver = Callable[
+    [User, hints.MessageHint, oidc.AuthRequest, Registration, str, str], claims.Launch
+]
+
+
 def authorize_launch(
-    *, acting_user: User | None, params: Mapping[str, str], locale: str, return_url: str
+    *,
+    acting_user: User | None,
+    params: Mapping[str, str],
+    locale: str,
+    return_url: str,
+    review: ReviewResolver | None = None,
 ) -> FormPost:
     """Answer an OIDC authentication request with an id_token or an error form_post.
 
@@ -335,7 +347,7 @@ def authorize_launch(
     if registration is None:  # parse_auth_request raised for an unknown client
         raise UntrustedRedirectError("client_id is unknown or not active")
     try:
-        launch = _resolve_launch(acting_user, request, registration, locale, return_url)
+        launch = _resolve_launch(acting_user, request, registration, locale, return_url, review)
     except AuthError as exc:
         return FormPost(
             request.redirect_uri, oidc.error_params(exc.error, exc.description, request.state)
@@ -358,6 +370,7 @@ def _resolve_launch(
     registration: Registration,
     locale: str,
     return_url: str,
+    review: ReviewResolver | None = None,
 ) -> claims.Launch:
     if user is None or not user.is_authenticated or not user.is_active:
         raise AuthError("login_required", "the user is not signed in to the platform")
@@ -375,9 +388,9 @@ def _resolve_launch(
     if hint.client_id != registration.client_id:
         raise AuthError("invalid_request", "lti_message_hint was issued for another client")
     if hint.review_item:  # an LtiSubmissionReviewRequest: its own access check and claims
-        from . import submission_review
-
-        return submission_review.resolve(user, hint, request, registration, locale, return_url)
+        if review is None:
+            raise AuthError("invalid_request", "submission review is not offered here")
+        return review(user, hint, request, registration, locale, return_url)
 
     check = _deep_linking_allowed if hint.deep_linking else authorize_placement
     try:

@@ -19,7 +19,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from roster.models import User
 
-from . import deep_linking, rendering, services
+from . import deep_linking, rendering, services, submission_review
 from .errors import AssignmentClosed, DeepLinkingRefused, MethodNotAllowed, PlatformError
 from .keys import key_ring
 from .protocol import oidc
@@ -184,6 +184,7 @@ def authorize(request: HttpRequest) -> HttpResponse:
             params=params,
             locale=LOCALES.get(request.LANGUAGE_CODE, "ja-JP"),
             return_url=settings.LTI_ISSUER + reverse("portal:home"),
+            review=submission_review.resolve,
         )
     except UntrustedRedirectError as exc:
         return rendering.error_page(request, exc)

@@ -140,6 +140,7 @@ def test_the_review_request_carries_for_user_and_the_line_item(world: World, set
         "lineitems": lineitems,
         "lineitem": f"{lineitems}/{world.item.pk}",
     }
+    assert world.item.placement is not None
     assert claims[c.CLAIM_RESOURCE_LINK]["id"] == str(world.item.placement.resource_link_id)
     assert claims[c.CLAIM_CUSTOM]["view"] == "answers"
     assert claims[c.CLAIM_CONTEXT]["id"] == str(world.school_class.sourced_id)
