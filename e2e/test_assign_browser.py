@@ -80,3 +80,36 @@ def test_a_teacher_assigns_a_drill_unit_and_the_child_does_it(
         teacher.screenshot(path=artifacts_dir / "gradebook-after-assignment.png", full_page=True)
     finally:
         teacher_context.close()
+
+
+def test_the_teacher_opens_a_childs_cbt_submission_from_the_gradebook(
+    browser: Browser, context: BrowserContext, demo_server: DemoServer, artifacts_dir: Path
+) -> None:
+    # A child of 5年2組 sits the CBT test (the pylti1p3 demo tool) and submits it.
+    page = context.new_page()
+    sign_in_ok(page, demo_server, "sakura-5-2-04")
+    with context.expect_page() as launched:
+        page.get_by_test_id("tile-cbt").click()
+    cbt = launched.value
+    expect(cbt.get_by_test_id("test-title")).to_be_visible()
+    for radio in cbt.locator('input[type="radio"]').all()[::3]:  # the first choice of each
+        radio.check()
+    cbt.get_by_test_id("submit-test").click()
+    expect(cbt.get_by_test_id("sent-score")).to_be_visible()
+
+    # The teacher opens that submission from the gradebook: LtiSubmissionReviewRequest.
+    teacher_context = browser.new_context(
+        base_url=demo_server.base_url, locale="ja-JP", timezone_id="Asia/Tokyo", viewport=VIEWPORT
+    )
+    try:
+        teacher = teacher_context.new_page()
+        sign_in_ok(teacher, demo_server, "sakura-t-kato")
+        teacher.get_by_test_id("gradebook-5-2").click()
+        row = teacher.locator("tbody tr").filter(has=teacher.locator("a.review"))
+        row.locator("a.review").first.click()  # the same tab: the tool's review page
+        review = teacher
+        expect(review.get_by_test_id("review-answers")).to_be_visible()
+        expect(review.get_by_test_id("review-learner")).to_contain_text("の こたえ")
+        review.screenshot(path=artifacts_dir / "submission-review.png", full_page=True)
+    finally:
+        teacher_context.close()
