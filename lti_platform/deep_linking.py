@@ -136,6 +136,9 @@ def receive_response(*, acting_user: User | None, token: str) -> Received:
         deployment_id=record.deployment.deployment_id,
         data=str(claims.get(c.CLAIM_DL_DATA)),
         accept_multiple=record.accept_multiple,
+        accept_presentation_document_targets=dl.accept_targets(
+            platform_storage=registration.platform_storage
+        ),
     )
     try:
         response = dl.verify_response(header, claims, expected, now=int(now))

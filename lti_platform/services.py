@@ -531,6 +531,9 @@ def _deep_linking_request(user: User, allowed: Authorized, accept_multiple: bool
         title=allowed.placement.title,
         text=allowed.school_class.title,
         accept_multiple=accept_multiple,
+        accept_presentation_document_targets=dl.accept_targets(
+            platform_storage=allowed.deployment.registration.platform_storage
+        ),
     )
 
 

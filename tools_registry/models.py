@@ -90,6 +90,14 @@ class Registration(models.Model):
     jwks_url = models.URLField(_("ツールのJWKS URL"), max_length=500, blank=True)
     public_key_pem = models.TextField(_("ツールの公開鍵（PEM）"), blank=True)
     deep_linking_url = models.URLField(_("Deep Linking URL"), max_length=500, blank=True)
+    platform_storage = models.BooleanField(
+        _("プラットフォームストレージ対応"),
+        default=False,
+        help_text=_(
+            "ツールが LTI のプラットフォームストレージ（postMessage）を使えるとき、"
+            "課題をポータルのページの中（iframe）で開けます。"
+        ),
+    )
     custom_parameters = models.JSONField(_("カスタムパラメータ"), default=dict, blank=True)
     allowed_services = models.JSONField(_("利用できるサービス"), default=list, blank=True)
     privacy_level = models.CharField(

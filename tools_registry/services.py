@@ -121,6 +121,9 @@ def register_tool_from_spec(spec: Mapping[str, Any], *, base_url: str = "") -> R
         raise ToolSpecError(f"registration.privacy_level: must be one of {PrivacyLevel.values}")
     custom = reg_spec.get("custom_parameters", {})
     _custom(custom, "registration.custom_parameters")
+    platform_storage = reg_spec.get("platform_storage", False)
+    if not isinstance(platform_storage, bool):
+        raise ToolSpecError("registration.platform_storage: true or false")
     registration, _ = Registration.objects.update_or_create(
         tool=tool,
         defaults={
@@ -139,6 +142,7 @@ def register_tool_from_spec(spec: Mapping[str, Any], *, base_url: str = "") -> R
             "custom_parameters": custom,
             "allowed_services": services,
             "privacy_level": privacy,
+            "platform_storage": platform_storage,
         },
     )
     for i, dep in enumerate(spec.get("deployments", [])):

@@ -64,6 +64,14 @@ def read_data(value: object, *, secret: bytes) -> str | None:
 
 ACCEPT_TYPES: tuple[str, ...] = tuple(t.value for t in c.ContentItemType)
 ACCEPT_TARGETS: tuple[str, ...] = (c.DocumentTarget.WINDOW.value, c.DocumentTarget.IFRAME.value)
+# A tool that cannot keep its state without cookies fails inside a frame (third-party cookies
+# are blocked): iframe is offered only to tools with platform storage (SPEC_NOTES.md).
+WINDOW_ONLY: tuple[str, ...] = (c.DocumentTarget.WINDOW.value,)
+
+
+def accept_targets(*, platform_storage: bool) -> tuple[str, ...]:
+    """The presentation targets offered to a tool."""
+    return ACCEPT_TARGETS if platform_storage else WINDOW_ONLY
 
 
 @dataclass(frozen=True)

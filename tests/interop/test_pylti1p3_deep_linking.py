@@ -52,6 +52,7 @@ def _register_tool(platform: str, school_class: SchoolClass) -> Registration:
         deep_linking_url="https://interop-dl.example/deep-link",
         public_key_pem=public_pem,
         allowed_services=["ags"],
+        platform_storage=True,  # offered the iframe target too
     )
     deployment = Deployment.objects.create(
         registration=registration, deployment_id="dl-interop-1", org=school_class.school

@@ -162,7 +162,7 @@ def test_the_request_carries_the_deep_linking_settings(world: World, settings: A
     assert claims[c.CLAIM_DEEP_LINKING_SETTINGS] == {
         "deep_link_return_url": settings.LTI_ISSUER + "/lti/deep-linking/return",
         "accept_types": ["ltiResourceLink", "link", "file", "html", "image"],
-        "accept_presentation_document_targets": ["window", "iframe"],
+        "accept_presentation_document_targets": ["window"],  # no platform storage: no iframe
         "accept_multiple": True,
         "accept_lineitem": True,
         "auto_create": False,
@@ -176,6 +176,24 @@ def test_the_request_carries_the_deep_linking_settings(world: World, settings: A
         world.school_class,
         True,
     )
+
+
+def test_iframe_is_offered_only_to_a_tool_with_platform_storage(world: World) -> None:
+    """Third-party cookies are blocked in frames: a tool that keeps its login state in cookies
+    would fail there, so iframe is offered, and accepted, only with platform storage."""
+    request = request_claims(world)
+    framed = [{**LINK, "iframe": {"width": 800, "height": 600}}]
+    assert refusal(post(world, response_jwt(world, request, framed))) == (
+        "content_items[0]: presentation target 'iframe' was not accepted"
+    )
+    nothing_written()
+    world.registration.platform_storage = True
+    world.registration.save()
+    request = request_claims(world)
+    settings_claim = request[c.CLAIM_DEEP_LINKING_SETTINGS]
+    assert settings_claim["accept_presentation_document_targets"] == ["window", "iframe"]
+    assert post(world, response_jwt(world, request, framed)).status_code == HTTPStatus.OK
+    assert Assignment.objects.get().target == "iframe"
 
 
 def test_a_student_cannot_start_deep_linking(world: World) -> None:

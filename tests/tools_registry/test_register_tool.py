@@ -82,6 +82,7 @@ def test_register_from_file_prints_tool_side_configuration(
         (("registration", "allowed_services"), ["grades"], "unknown ['grades']"),
         (("registration", "custom_parameters"), {"n": 1}, "an object of strings"),
         (("registration", "public_key_pem"), "abc", "not a PEM public key"),
+        (("registration", "platform_storage"), "yes", "platform_storage: true or false"),
     ],
 )
 def test_invalid_spec_names_the_field_and_writes_nothing(
@@ -131,3 +132,12 @@ def test_a_reserved_custom_parameter_is_refused(schools: None) -> None:
     with pytest.raises(ToolSpecError, match="grade is set by the platform"):
         register_tool_from_spec(spec)
     assert not Tool.objects.filter(slug="kanji").exists()
+
+
+def test_platform_storage_is_off_unless_the_spec_says_so(schools: None) -> None:
+    spec = copy.deepcopy(SPEC)
+    register_tool_from_spec(spec)
+    assert Registration.objects.get(tool__slug="kanji").platform_storage is False
+    spec["registration"]["platform_storage"] = True
+    register_tool_from_spec(spec)
+    assert Registration.objects.get(tool__slug="kanji").platform_storage is True
