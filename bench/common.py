@@ -242,15 +242,26 @@ def add_students(prefix: str, classes: list[list[Any]]) -> list[Any]:
 
 def sign_in(users: list[Any]) -> list[str]:
     """(Django) A signed-in session per user, made by Django's own login (the test client's
-    ``force_login``: no password hashing); return each one's Cookie header value."""
+    ``force_login``: no password hashing) with the idle deadline a real sign-in's response
+    gives it (``sso.idle``); return each one's Cookie header value."""
+    import datetime
+
     from django.conf import settings
     from django.test import Client
+    from django.utils import timezone
+
+    from sso import idle
 
     cookies = []
     for user in users:
         client = Client()
         client.force_login(user)
-        cookies.append(f"{settings.SESSION_COOKIE_NAME}={client.session.session_key}")
+        session = client.session
+        session.set_expiry(
+            timezone.now() + datetime.timedelta(seconds=idle.idle_timeout(user.role))
+        )
+        session.save()
+        cookies.append(f"{settings.SESSION_COOKIE_NAME}={session.session_key}")
     return cookies
 
 

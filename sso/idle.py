@@ -8,9 +8,12 @@ deadline: the session load (``sso.sessions``) no longer finds an expired session
 signed out — and open websockets close at their next check (``portal.sockets``).
 
 Writing the deadline means an UPDATE of the session row, so it is moved only when it has
-fallen behind by more than ``SESSION_IDLE_REFRESH_SECONDS`` (60 s; a tenth of the timeout if
-that is shorter): a burst of requests — a launch is several — writes at most once a minute,
-and a request right after sign-in writes nothing (sign-in sets the deadline in its own save).
+fallen behind by more than a tenth of the timeout (3 minutes for students; at most
+``SESSION_IDLE_REFRESH_SECONDS`` when that is set): a child's launches and page views write at
+most once every few minutes — not once per launch, which at 8:30 would be a write transaction
+per child on the one SQLite writer — and a request right after sign-in writes nothing (sign-in
+sets the deadline in its own save). A session thus ends between 90 % and 100 % of its timeout
+after its last request.
 A deadline later than the role allows (a "remember me" sign-in, a lowered setting) is
 brought in at once.
 """
@@ -46,7 +49,9 @@ def idle_timeout(role: str) -> int:
 
 def refresh_slack(timeout: int) -> float:
     """How far behind "now + timeout" the deadline may fall before it is written again."""
-    return min(float(getattr(settings, "SESSION_IDLE_REFRESH_SECONDS", 60)), timeout / 10)
+    tenth = timeout / 10
+    configured = getattr(settings, "SESSION_IDLE_REFRESH_SECONDS", None)
+    return tenth if configured is None else min(float(configured), tenth)
 
 
 class IdleTimeoutMiddleware:

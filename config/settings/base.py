@@ -146,7 +146,9 @@ SESSION_COOKIE_HTTPONLY = True
 # Idle timeouts per role, in seconds (sso/idle.py): short for students on shared devices.
 SESSION_IDLE_TIMEOUT_STUDENT = int(os.environ.get("MANABI_IDLE_TIMEOUT_STUDENT", "1800"))
 SESSION_IDLE_TIMEOUT_STAFF = int(os.environ.get("MANABI_IDLE_TIMEOUT_STAFF", "14400"))
-SESSION_IDLE_REFRESH_SECONDS = 60  # the deadline is rewritten at most this often
+# The deadline is rewritten once it has fallen this far behind (None: a tenth of the timeout,
+# 3 minutes for students): one session write per few minutes of use, not per launch.
+SESSION_IDLE_REFRESH_SECONDS: float | None = None
 # How often an open websocket re-checks its session and its viewer's access (portal/sockets.py).
 SOCKET_RECHECK_SECONDS = float(os.environ.get("MANABI_SOCKET_RECHECK_SECONDS", "5"))
 

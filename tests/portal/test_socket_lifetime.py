@@ -336,8 +336,14 @@ def test_a_launch_right_after_sign_in_writes_no_session(
     assert writes == []
     assert expire_date(student) == deadline
 
-    clock(datetime.timedelta(minutes=2))  # the deadline has fallen two minutes behind
+    clock(datetime.timedelta(minutes=2))  # two minutes behind: within a tenth of 30 minutes
+    with CaptureQueriesContext(connection) as captured:
+        assert student.get(launch).status_code == HTTPStatus.FOUND
+    assert [sql.split()[0] for sql in session_writes(captured)] == ["SELECT"]
+    assert expire_date(student) == deadline
+
+    clock(datetime.timedelta(minutes=4))  # four minutes behind: written once
     with CaptureQueriesContext(connection) as captured:
         assert student.get(launch).status_code == HTTPStatus.FOUND
     assert [sql.split()[0] for sql in session_writes(captured)] == ["SELECT", "UPDATE"]
-    assert expire_date(student) == deadline + datetime.timedelta(minutes=2)
+    assert expire_date(student) == deadline + datetime.timedelta(minutes=4)
