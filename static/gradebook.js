@@ -27,6 +27,7 @@
     ensureColumn(ev);
     var td = table.querySelector('td[data-cell="' + ev.student + "-" + ev.line_item + '"]');
     if (!td) { return; }
+    var review = td.querySelector("a.review"); // the submission-review link stays (server-made)
     td.textContent = "";
     var score = document.createElement("span"); score.className = "score";
     score.textContent = ev.score_given === null ? "–" : fmt(ev.score_given);
@@ -39,6 +40,7 @@
     var time = document.createElement("time"); time.dateTime = ev.timestamp;
     time.textContent = new Date(ev.timestamp).toLocaleTimeString(document.documentElement.lang, { hour: "2-digit", minute: "2-digit" });
     td.append(score, " ", progress, " ", time);
+    if (review) { td.append(" ", review); }
     td.classList.add("flash");
     setTimeout(function () { td.classList.remove("flash"); }, 2000);
   }
