@@ -95,6 +95,11 @@ def create_assignment(
                 "item_type": assignment.item_type,
                 "title": assignment.title,
                 "created_by": acting_user.pk,
+                "created_by_uuid": str(acting_user.eportal_uuid),
+                "school_class_id": school_class.pk,
+                "deployment_pk": deployment.pk,
+                "curriculum_codes": list(assignment.curriculum_codes),
+                "timestamp": assignment.created_at.isoformat(),
                 "has_line_item": has_line_item,
             },
         )

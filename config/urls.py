@@ -15,6 +15,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("lti/", include("lti_platform.urls")),
+    path("xapi/", include("studylog.lrs.urls")),
     path("tools/", include("demo_tools.urls")),
     # The admin's password forms are the portal's, with allauth's throttling: its sign-in
     # page sends the person to the portal's sign-in (and back), its password change to

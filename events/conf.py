@@ -6,7 +6,7 @@
         "name": "gradebook-push",                      # unique, at most 64 characters
         "handler": "portal.gradebook.publish_score",   # dotted path; called with an Event
         "kinds": ["score.recorded"],
-        "delivery": "each_process",                    # or "once"
+        "delivery": "each_process",                    # or "once", "in_transaction"
     }
 
 A handler takes one ``events.models.Event`` and returns nothing; it may be a coroutine
@@ -39,6 +39,10 @@ class DeliveryMode(models.TextChoices):
     # Every relay delivers the event to its own process (a process-local fan-out, such as
     # websockets on the in-memory channel layer), from the newest event when it started.
     EACH_PROCESS = "each_process", "each_process"
+    # Called by ``publish`` itself, inside the publishing transaction: what it writes commits
+    # or rolls back with the event (the xAPI statement outbox). It must be quick and must not
+    # fail on good data: an error rolls the business write back.
+    IN_TRANSACTION = "in_transaction", "in_transaction"
 
 
 @dataclass(frozen=True)
@@ -102,12 +106,14 @@ class _AppSettings:
     _raw: Any = None
     _parsed: tuple[Subscriber, ...] = ()
     _once_by_kind: dict[str, tuple[str, ...]] = {}
+    _in_transaction_by_kind: dict[str, tuple[Subscriber, ...]] = {}
 
     @property
     def subscribers(self) -> tuple[Subscriber, ...]:
         raw = getattr(settings, "EVENT_SUBSCRIBERS", _NO_SUBSCRIBERS)
         if raw is not self._raw:  # parse once per settings value (override_settings replaces it)
             self._parsed, self._once_by_kind = parse_subscribers(raw), {}
+            self._in_transaction_by_kind = {}
             self._raw = raw
         return self._parsed
 
@@ -121,6 +127,19 @@ class _AppSettings:
             )
             self._once_by_kind[kind] = names
         return names
+
+    def in_transaction_subscribers_of(self, kind: str) -> tuple[Subscriber, ...]:
+        """The "in_transaction" subscribers of ``kind`` (kept per kind, like the above)."""
+        subscribers = self.subscribers
+        found = self._in_transaction_by_kind.get(kind)
+        if found is None:
+            found = tuple(
+                s
+                for s in subscribers
+                if s.delivery == DeliveryMode.IN_TRANSACTION and kind in s.kinds
+            )
+            self._in_transaction_by_kind[kind] = found
+        return found
 
     @property
     def poll_seconds(self) -> float:

@@ -40,7 +40,9 @@ def publish(kind: str, payload: Mapping[str, Any], *, using: str = DEFAULT_DB_AL
     if not kind or len(kind) > 64:
         raise ValueError("an event kind is 1 to 64 characters")
     once = app_settings.once_subscribers_of(kind)
-    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    inline = app_settings.in_transaction_subscribers_of(kind)
+    occurred_at = timezone.now()
+    now = connection.ops.adapt_datetimefield_value(occurred_at)
     values = [kind, connection.ops.adapt_json_value(dict(payload), None), now]  # as JSONField
     with connection.cursor() as cursor:
         if not once:
@@ -53,5 +55,9 @@ def publish(kind: str, payload: Mapping[str, Any], *, using: str = DEFAULT_DB_AL
                 cursor.execute(_INSERT_EVENT, values)
                 event_id = connection.ops.last_insert_id(cursor, _EVENT_TABLE, "id")
             cursor.executemany(_INSERT_DELIVERY, [(event_id, name, now) for name in once])
+    if inline:
+        event = Event(kind=kind, payload=dict(payload), occurred_at=occurred_at)
+        for subscriber in inline:
+            subscriber.handler(event)  # synchronous: its writes share this transaction
     if relay.process_relay_running():
         transaction.on_commit(relay.wake_process_relay, using=using)

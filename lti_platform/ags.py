@@ -294,14 +294,21 @@ def record_score(ctx: ServiceContext, item_pk: int, body: Any) -> Score:
                         f"({ags.format_datetime(stored)})"
                     )
                 Score.objects.create(line_item_id=item.pk, user_id=user_pk, **fields)
-            ScoreEvent.objects.create(line_item_id=item.pk, user_id=user_pk, **fields)
+            history = ScoreEvent.objects.create(line_item_id=item.pk, user_id=user_pk, **fields)
             events.publish(
                 "score.recorded",
                 {
+                    "score_event_id": history.pk,
                     "line_item_id": item.pk,
                     "label": item.label,
                     "school_class_id": ctx.school_class.pk,
+                    "deployment_pk": ctx.deployment.pk,
+                    "assignment_resource_link_id": (
+                        str(assignment.resource_link_id) if assignment is not None else None
+                    ),
+                    "curriculum_codes": list(assignment.curriculum_codes) if assignment else [],
                     "user_id": user_pk,
+                    "user_uuid": str(uuid.UUID(data.user_id)),
                     "score_given": data.score_given,
                     "score_maximum": data.score_maximum,
                     "activity_progress": data.activity_progress,

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import base64
 import datetime
 import threading
 import time
 from dataclasses import dataclass
 
-from cryptography.fernet import Fernet, MultiFernet
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+
+from dbtools import at_rest
 
 from .models import KeyStatus, PlatformKey
 from .protocol import jose
@@ -23,22 +21,15 @@ class NoSigningKeyError(Exception):
     """There is no active platform signing key (run ``manage.py rotate_signing_keys``)."""
 
 
-def _fernet() -> MultiFernet:
-    configured: list[str] = list(settings.LTI_KEY_ENCRYPTION_KEYS)
-    if configured:
-        return MultiFernet([Fernet(k.strip().encode()) for k in configured])
-    derived = HKDF(
-        algorithm=hashes.SHA256(), length=32, salt=b"manabi-hub", info=b"platform-key-at-rest"
-    ).derive(settings.SECRET_KEY.encode())
-    return MultiFernet([Fernet(base64.urlsafe_b64encode(derived))])
+_PURPOSE = b"platform-key-at-rest"
 
 
 def encrypt_private_key(pem: bytes) -> bytes:
-    return _fernet().encrypt(pem)
+    return at_rest.encrypt(pem, purpose=_PURPOSE)
 
 
 def decrypt_private_key(token: bytes | memoryview) -> bytes:
-    return _fernet().decrypt(bytes(token))
+    return at_rest.decrypt(token, purpose=_PURPOSE)
 
 
 def create_key(status: str, *, now: datetime.datetime | None = None) -> PlatformKey:

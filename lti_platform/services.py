@@ -417,8 +417,20 @@ def _resolve_launch(
             "launch.made",
             {
                 "user_id": user.pk,
+                "user_uuid": str(user.eportal_uuid),
+                "grade": user.grade,
+                "launch_id": hint.jti,
                 "resource_link_id": str(allowed.resource_link_id),
+                "title": allowed.placement.title if allowed.placement is not None else "",
+                "assignment_title": (
+                    allowed.assignment.title if allowed.assignment is not None else None
+                ),
+                "curriculum_codes": (
+                    list(allowed.assignment.curriculum_codes) if allowed.assignment else []
+                ),
+                "school_class_id": school_class.pk,
                 "class_sourced_id": str(school_class.sourced_id),
+                "deployment_pk": allowed.deployment.pk,
                 "deployment_id": allowed.deployment.deployment_id,
                 "timestamp": format_datetime(
                     datetime.datetime.fromtimestamp(clock(), tz=datetime.UTC)

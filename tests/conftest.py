@@ -19,6 +19,7 @@ from tests.factories import (  # noqa: F401  (fixtures that return factories)
     student_factory,
     teacher_factory,
 )
+from tests.peers.faultproxy import fault_proxy  # noqa: F401  (faults in front of a real LRS)
 from tests.peers.ralph import ralph_lrs  # noqa: F401  (a real LRS: Ralph, per test)
 
 

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "tools_registry",
     "lti_platform",
     "assignments",
+    "studylog",
     "portal",
     "sso",
     "events",
@@ -307,6 +308,12 @@ EVENT_SUBSCRIBERS = [
         "handler": "portal.gradebook.publish_score",
         "kinds": ["score.recorded"],
         "delivery": "each_process",
+    },
+    {  # xAPI statements, written in the event's own transaction (studylog/capture.py)
+        "name": "xapi-capture",
+        "handler": "studylog.capture.capture",
+        "kinds": ["launch.made", "score.recorded", "assignment.created"],
+        "delivery": "in_transaction",
     },
     {  # a signed-out session's websockets close, in every process; "once" with a shared layer
         "name": "socket-close",

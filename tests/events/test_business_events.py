@@ -13,7 +13,7 @@ from django.test import Client
 from events.models import Event
 from lti_platform import ags, services
 from lti_platform.errors import StaleScore
-from lti_platform.models import LineItem
+from lti_platform.models import LineItem, ScoreEvent
 from roster.models import SchoolClass, User
 from tests.lti_platform.test_authorize import auth_params, form_post, start
 from tools_registry.models import Deployment, Placement
@@ -54,10 +54,15 @@ def test_a_recorded_score_publishes_score_recorded(demo_school: dict[str, User])
     assert (event.kind, event.payload) == (
         "score.recorded",
         {
+            "score_event_id": ScoreEvent.objects.get().pk,
             "line_item_id": item.pk,
             "label": "たしざん",
             "school_class_id": school_class.pk,
+            "deployment_pk": deployment.pk,
+            "assignment_resource_link_id": None,
+            "curriculum_codes": [],
             "user_id": student.pk,
+            "user_uuid": str(student.eportal_uuid),
             "score_given": 8.0,
             "score_maximum": 10.0,
             "activity_progress": "Completed",
@@ -85,12 +90,22 @@ def test_a_launch_publishes_launch_made_once(
     assert placement is not None
     assert student.home_class is not None
     [event] = Event.objects.all()
+    launch_id = event.payload.pop("launch_id")
+    assert isinstance(launch_id, str) and len(launch_id) >= 16  # the message hint's jti
+    deployment = placement.deployment
     assert (event.kind, event.payload) == (
         "launch.made",
         {
             "user_id": student.pk,
+            "user_uuid": str(student.eportal_uuid),
+            "grade": student.grade,
             "resource_link_id": str(placement.resource_link_id),
+            "title": placement.title,
+            "assignment_title": None,
+            "curriculum_codes": [],
+            "school_class_id": student.home_class.pk,
             "class_sourced_id": str(student.home_class.sourced_id),
+            "deployment_pk": deployment.pk,
             "deployment_id": "13210",
             "timestamp": datetime.datetime.fromtimestamp(moment, tz=datetime.UTC)
             .isoformat(timespec="milliseconds")
