@@ -119,6 +119,17 @@ def validate_statement(obj: object, *, version: str = "1.0.3", substatement: boo
     _Checker(version).statement(obj, "", substatement=substatement)
 
 
+def validate_agent(obj: object, *, version: str = "1.0.3", path: str = "agent") -> None:
+    """Raise ``StatementInvalid`` unless ``obj`` (parsed JSON) is one Agent (not a Group) with
+    exactly one inverse functional identifier: the ``agent`` parameter of the State, Agent
+    Profile and Agents resources (Communication 2.3, 2.4, 2.6). ``path`` starts the reason."""
+    if version not in SUPPORTED_VERSIONS:
+        raise ValueError(f"unsupported xAPI version {version!r}")
+    if isinstance(obj, dict) and obj.get("objectType") == "Group":
+        _fail(path, "must be an Agent, not a Group")
+    _Checker(version).agent(obj, path)
+
+
 def normalise_context_activities(statement: Mapping[str, Any]) -> dict[str, Any]:
     """A copy of a valid statement whose contextActivities values are all arrays (the LRS
     stores and returns them so, Data 2.4.6.2.s4.b3–b4), in the statement and in a SubStatement
