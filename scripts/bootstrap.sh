@@ -34,10 +34,11 @@ if [ ! -f "$stamp" ]; then
   .venv/bin/pip install -q --disable-pip-version-check -r "$req"
   touch "$stamp"
 fi
-if [ "$profile" = dev ]; then
-  # Ralph, the open LRS that the xAPI forwarder's integration tests start (tests/peers/ralph.py),
-  # in a venv of its own: it pins its own fastapi, uvicorn and pydantic. Its API imports
-  # requests (OIDC) without its "lrs" extra declaring it.
+if [ "${MANABI_SKIP_RALPH:-0}" != 1 ]; then
+  # Ralph, the open LRS: the demo board's external LRS (scripts/demo_lrs.sh) and the xAPI
+  # forwarder's test peer (tests/peers/ralph.py), in a venv of its own: it pins its own
+  # fastapi, uvicorn and pydantic. Its API imports requests (OIDC) without its "lrs" extra
+  # declaring it.
   ralph_pkgs=("ralph-malph[lrs,cli]==5.1.0" "requests==2.34.2")
   ralph_stamp=".peers/ralph-venv/.installed-$(echo "${ralph_pkgs[*]}" | sha256sum | cut -c1-16)"
   if [ ! -f "$ralph_stamp" ]; then

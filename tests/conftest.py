@@ -13,6 +13,8 @@ from lti_platform.config_cache import config_cache
 from lti_platform.keys import ensure_keys, key_ring
 from roster.demo import DEMO_PASSWORD, create_demo_roster
 from roster.models import User
+from studylog import capture as studylog_capture
+from studylog.lrs import access as lrs_access
 from tests.factories import (  # noqa: F401  (fixtures that return factories)
     placement_factory,
     school_class_factory,
@@ -36,6 +38,8 @@ def _fresh_config_cache() -> None:
     Django's cache: sign-in rate limits and tools' JWKS live there and must not carry over."""
     config_cache.clear()
     cache.clear()
+    studylog_capture.cache.clear()
+    lrs_access.clear_cache()
 
 
 @pytest.fixture

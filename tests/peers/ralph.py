@@ -49,17 +49,8 @@ STATEMENTS_FILE = "fs_lrs.jsonl"  # the FS LRS backend's DEFAULT_LRS_FILE
 
 _AUTH_FILES: dict[tuple[str, str, str], bytes] = {}  # (user, password, home page) -> auth.json
 
-# Run with Ralph's python, argv: port, "append" or "stock". uvicorn imports ralph.api (which
-# builds its backend from the environment) after the patch, in this same process.
-_LAUNCHER = """
-import sys
-import uvicorn
-if sys.argv[2] == "append":
-    from ralph.backends.data.base import BaseOperationType
-    from ralph.backends.lrs.fs import FSLRSBackend
-    FSLRSBackend.default_operation_type = BaseOperationType.APPEND
-uvicorn.run("ralph.api:app", host="127.0.0.1", port=int(sys.argv[1]), log_level="info")
-"""
+# Ralph's LRS under uvicorn, with the FS backend's append fix unless "stock" (the demo's too).
+LAUNCHER = REPO_ROOT / "scripts" / "ralph_lrs.py"
 
 
 @dataclass(frozen=True)
@@ -188,8 +179,7 @@ class RalphLRS:
             self._process = subprocess.Popen(  # noqa: S603 - our own fixed command line
                 [
                     str(RALPH_PYTHON),
-                    "-c",
-                    _LAUNCHER,
+                    str(LAUNCHER),
                     str(self.port),
                     "append" if self.append_fix else "stock",
                 ],

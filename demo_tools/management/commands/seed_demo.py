@@ -10,6 +10,21 @@ from django.core.management.base import BaseCommand, CommandParser
 from demo_tools.setup import register_demo_tools
 from lti_platform.keys import ensure_keys
 from roster.demo import DEMO_PASSWORD, create_demo_roster
+from roster.models import Org, OrgType
+from studylog.forwarder import set_password
+from studylog.models import LrsEndpoint
+
+
+def demo_lrs(url: str, username: str, password: str) -> LrsEndpoint:
+    """The demo board forwards its study logs to ``url`` (one LRS row, updated in place)."""
+    board = Org.objects.get(type=OrgType.DISTRICT, identifier="13210")
+    lrs = LrsEndpoint.objects.filter(board=board, name="デモ LRS（Ralph）").first() or LrsEndpoint(
+        board=board, name="デモ LRS（Ralph）"
+    )
+    lrs.url, lrs.username, lrs.active = url, username, True
+    set_password(lrs, password)
+    lrs.save()
+    return lrs
 
 
 class Command(BaseCommand):
@@ -17,11 +32,21 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--base-url", default="", help="where the demo tools are served")
+        parser.add_argument(
+            "--lrs-url",
+            default="",
+            help="the demo board's external LRS (xAPI base URL; scripts/demo_lrs.sh serves one)",
+        )
+        parser.add_argument("--lrs-user", default="manabi-demo")
+        parser.add_argument("--lrs-password", default="manabi-demo-lrs")
 
     def handle(self, *args: Any, **options: Any) -> None:
         ensure_keys()
         sign_ins = create_demo_roster()
         register_demo_tools(options["base_url"] or settings.LTI_ISSUER, settings.LTI_ISSUER)
+        if options["lrs_url"]:
+            lrs = demo_lrs(options["lrs_url"], options["lrs_user"], options["lrs_password"])
+            self.stdout.write(f"\n学習記録（xAPI）の送信先 LRS: {lrs.url}")
         self.stdout.write(f"\nデモ用サインイン（パスワードはすべて {DEMO_PASSWORD}）:")
         for s in sign_ins:
             self.stdout.write(f"  {s.username:<22} {s.label}")
