@@ -1,6 +1,7 @@
 """axe-core (the engine behind Lighthouse's accessibility audit) finds no violation on the pages
 each kind of user sees: the sign-in page, a first-grader's and a fifth-grader's home and
-scores, a teacher's home, gradebook and a child's history, the school administrator's pages.
+scores, a teacher's home, gradebook and a child's history, the school administrator's pages,
+the board administrator's study-log page.
 
 axe-core comes bundled with axe-playwright-python (no CDN, no download); it runs inside the
 real page in Chromium, after our strict CSP has applied.
@@ -69,4 +70,17 @@ def test_the_school_administrators_pages(context: BrowserContext, demo_server: D
     assert_accessible(page)
     page.locator("main tbody a").first.click()
     expect(page).to_have_url(re.compile(r"/people/[0-9a-f-]{36}$"))
+    assert_accessible(page)
+
+
+def test_the_board_administrators_study_log_page(
+    context: BrowserContext, demo_server: DemoServer
+) -> None:
+    page = context.new_page()
+    sign_in_ok(page, demo_server, "manabi-board-admin")
+    page.goto("/school")
+    assert_accessible(page)
+    page.get_by_test_id("study-log-link").click()
+    expect(page).to_have_url(re.compile(r"/school/board/[0-9a-f-]{36}/study-log$"))
+    expect(page.get_by_role("heading", name="LRS を追加")).to_be_visible()
     assert_accessible(page)

@@ -20,7 +20,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from roster import administration
-from roster.models import Org, SchoolClass, User
+from roster.models import Org, OrgType, SchoolClass, User
 from sso import throttling
 from tools_registry import visibility
 from tools_registry.models import Placement
@@ -89,11 +89,12 @@ class PasswordForm(forms.Form):
 @require_GET
 def index(request: HttpRequest) -> HttpResponse:
     schools = list(administration.administered_schools(_acting(request)))
-    if not schools:
+    boards = list(administration.administered_orgs(_acting(request)).filter(type=OrgType.DISTRICT))
+    if not schools and not boards:
         raise Http404
-    if len(schools) == 1:
+    if len(schools) == 1 and not boards:
         return redirect("portal:school", schools[0].sourced_id)
-    return render(request, "portal/school/index.html", {"schools": schools})
+    return render(request, "portal/school/index.html", {"schools": schools, "boards": boards})
 
 
 @login_required

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import assignment_frame, class_page, school_admin, views
 
@@ -34,4 +34,5 @@ urlpatterns = [
         school_admin.reset_password,
         name="school_person_password",
     ),
+    path("school/board/<uuid:board_id>/", include("studylog.admin_urls")),
 ]

@@ -200,6 +200,16 @@ class LrsCredential(models.Model):
     key = models.CharField(_("キー"), max_length=64, unique=True)
     secret_sha256 = models.CharField(max_length=64)
     label = models.CharField(_("メモ"), max_length=200, blank=True, default="")
+    # The board whose administrator issued them (a tool's registration serves every board it
+    # is deployed in; each board lists and deactivates only its own). None: by an operator.
+    board = models.ForeignKey(
+        "roster.Org",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("発行した教育委員会"),
+    )
     active = models.BooleanField(_("有効"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
@@ -297,6 +307,12 @@ class Forwarding(models.Model):
                 fields=["lrs", "state"],
                 condition=models.Q(state="dead"),
                 name="studylog_forward_dead",
+            ),
+            # The administrator's page: delivered in the last 24 hours, per LRS.
+            models.Index(
+                fields=["lrs", "delivered_at"],
+                condition=models.Q(state="delivered"),
+                name="studylog_forward_delivered",
             ),
         ]
 
