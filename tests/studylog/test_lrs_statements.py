@@ -601,6 +601,9 @@ def test_bad_queries_are_refused(lrs: Lrs, student: User) -> None:
     )
     refused(lrs.get(ascending="yes"), 400, "ascending must be true or false, got 'yes'", NOTHING)
     refused(lrs.get(statementId=sid), 404, f"no statement with id {sid}", NOTHING)
+    response = lrs.get(statementId=sid, limit="1")  # the header comes with refusals too
+    assert response.status_code == 400
+    assert response["X-Experience-API-Consistent-Through"] == "2026-12-02T03:40:00.123Z"
 
 
 def test_a_tool_reads_only_what_it_stored(lrs: Lrs, student: User) -> None:
