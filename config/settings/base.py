@@ -328,6 +328,12 @@ EVENT_RETENTION_SECONDS = 7 * 24 * 3600  # then pruned, once every "once" subscr
 # `manage.py run_event_relay` workers) or "off". Other knobs: events/conf.py.
 EVENT_SERVER_RELAY = "all"
 
+# --- xAPI forwarding (studylog/forwarder.py; defaults and meaning in studylog/conf.py) -------
+XAPI_FORWARD_POLL_SECONDS = float(os.environ.get("MANABI_XAPI_FORWARD_POLL_SECONDS", "0.5"))
+XAPI_FORWARD_LEASE_SECONDS = float(os.environ.get("MANABI_XAPI_FORWARD_LEASE_SECONDS", "300"))
+XAPI_RETRY_SECONDS = float(os.environ.get("MANABI_XAPI_RETRY_SECONDS", "1"))
+XAPI_RETRY_MAX_SECONDS = float(os.environ.get("MANABI_XAPI_RETRY_MAX_SECONDS", "300"))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
