@@ -45,6 +45,7 @@ from .xapi.client import LrsClient
 logger = logging.getLogger("manabi.xapi")
 
 PASSWORD_PURPOSE = b"lrs-password-at-rest"
+LEASE_MARGIN = 5.0  # seconds of a lease kept free for recording the outcome
 
 
 def encrypt_password(password: str) -> bytes:
@@ -157,6 +158,13 @@ class Forwarder:
         self._clients[lrs.pk] = (key, client)
         return client
 
+    @staticmethod
+    def lease_seconds(lrs: LrsEndpoint) -> float:
+        """The claim's lease: the setting, stretched for an LRS whose timeouts would not let
+        one request (and a read-back) finish inside it with a margin."""
+        per_request = lrs.connect_timeout + lrs.read_timeout
+        return max(app_settings.lease_seconds, 2 * per_request + 2 * LEASE_MARGIN)
+
     def _claim(self, lrs: LrsEndpoint, token: str) -> list[Forwarding]:
         now = self._now()
         due = Q(lrs=lrs, state=ForwardingState.PENDING, available_at__lte=now) & (
@@ -169,7 +177,7 @@ class Forwarder:
         )
         if not candidates:  # a read: no write lock while there is nothing to do
             return []
-        lease = datetime.timedelta(seconds=app_settings.lease_seconds)
+        lease = datetime.timedelta(seconds=self.lease_seconds(lrs))
         with serialized_writes(), transaction.atomic():
             Forwarding.objects.filter(due, id__in=candidates).update(
                 claimed_by=self.name,
@@ -195,7 +203,7 @@ class Forwarder:
         items = [delivery.Item(r.statement.id, bytes(r.statement.body)) for r in rows]
         # Start no request that could outlast the lease (with a margin for recording).
         per_request = lrs.connect_timeout + lrs.read_timeout
-        deadline = time.monotonic() + app_settings.lease_seconds - 5.0
+        deadline = time.monotonic() + self.lease_seconds(lrs) - LEASE_MARGIN
 
         def may_continue() -> bool:
             return not self._stopping.is_set() and time.monotonic() + per_request < deadline
@@ -228,7 +236,12 @@ class Forwarder:
                 health = {"failures": 0, "retry_at": None, "alert": "", "last_success_at": now}
         elif report.halt == delivery.Halt.TRANSIENT:
             failures = lrs.failures + 1
-            retry_at = now + datetime.timedelta(seconds=backoff(failures))
+            delay = backoff(failures)
+            if report.halt_answer.startswith("timeout"):
+                # The LRS may still be storing what timed out: resending before it is done
+                # could race it (an LRS without atomic id checks would store both).
+                delay = max(delay, lrs.read_timeout)
+            retry_at = now + datetime.timedelta(seconds=delay)
             health = {"failures": failures, "retry_at": retry_at, "last_error": report.halt_answer}
         else:  # STOP: a person must look (credentials, URL)
             retry_at = now + datetime.timedelta(seconds=app_settings.alert_retry_seconds)

@@ -196,7 +196,12 @@ def test_the_lrs_hanging_past_the_timeout_after_storing_the_batch(
     proxy.set("forward_then_hang", times=1)
     clock = Clock()
     worker = forwarder.Forwarder(now=clock)
-    worker.tick()  # Ralph stored all 20; the answer never came
+    worker.tick()  # the answer never came in time (0.5 s)...
+    # ... and Ralph may still be storing the batch: wait until its answer reached the proxy.
+    assert proxy.wait_for(
+        lambda exchanges: bool(exchanges) and exchanges[0].upstream_answered is not None,
+        timeout=30,
+    )
     assert len(ralph_lrs.stored_statements()) == 20
     assert "timeout" in LrsEndpoint.objects.get().last_error
     assert Forwarding.objects.filter(state=ForwardingState.PENDING).count() == 20
