@@ -12,6 +12,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -410,7 +411,6 @@ def _resolve_launch(
             ) from exc
         raise AuthError("access_denied", exc.description) from exc
     school_class, roster_role = allowed.school_class, allowed.roster_role
-    expires = datetime.datetime.fromtimestamp(hint.expires_at, tz=datetime.UTC)
     event: tuple[str, Mapping[str, object]] | None = None
     if not hint.deep_linking:
         event = (
@@ -437,17 +437,9 @@ def _resolve_launch(
                 ),
             },
         )
-    try:
-        first_use = consume_once("hint:" + hint.jti, expires_at=expires, event=event)
-    except OperationalError as exc:
-        if not busy.is_busy(exc):  # a real fault: the 500 path logs it with its traceback
-            raise
-        raise AuthError("temporarily_unavailable", "the platform is busy; try again") from exc
-    if not first_use:
-        raise AuthError("invalid_request", "lti_message_hint has already been used")
+    consume_hint(hint, event=event)
 
     deployment = allowed.deployment
-    shared = roster_data.privacy(deployment)
     ags_endpoint, nrps_url = _service_claims(
         registration, allowed, with_line_item=not hint.deep_linking
     )
@@ -463,11 +455,7 @@ def _resolve_launch(
         extra["$ResourceLink.description"] = None
         custom = dict(registration.custom_parameters)
     elif assignment is not None:
-        resource_link = claims.ResourceLink(
-            id=str(assignment.resource_link_id),
-            title=assignment.title,
-            description=assignment.text,
-        )
+        resource_link = assignment_resource_link(assignment)
         target = _target_link_uri(allowed)
         custom = {**registration.custom_parameters, **assignment.custom_parameters}
     else:
@@ -475,11 +463,75 @@ def _resolve_launch(
         resource_link = roster_data.resource_link(placement)
         target = _target_link_uri(allowed)
         custom = roster_data.custom_parameters(registration, placement)
+    return launch_claims(
+        user=user,
+        roster_role=roster_role,
+        registration=registration,
+        deployment=deployment,
+        school_class=school_class,
+        request=request,
+        locale=locale,
+        return_url=return_url,
+        resource_link=resource_link,
+        target_link_uri=target,
+        custom=custom,
+        ags=ags_endpoint,
+        nrps_url=nrps_url,
+        extra_variables=extra,
+        document_target=assignment.target if assignment is not None else "window",
+        deep_linking=settings_claim,
+    )
+
+
+def consume_hint(
+    hint: hints.MessageHint, *, event: tuple[str, Mapping[str, object]] | None = None
+) -> None:
+    """Use up a verified message hint (single use across processes), publishing ``event`` in
+    the same transaction; AuthError when it was used before or the database is busy."""
+    expires = datetime.datetime.fromtimestamp(hint.expires_at, tz=datetime.UTC)
+    try:
+        first_use = consume_once("hint:" + hint.jti, expires_at=expires, event=event)
+    except OperationalError as exc:
+        if not busy.is_busy(exc):  # a real fault: the 500 path logs it with its traceback
+            raise
+        raise AuthError("temporarily_unavailable", "the platform is busy; try again") from exc
+    if not first_use:
+        raise AuthError("invalid_request", "lti_message_hint has already been used")
+
+
+def assignment_resource_link(assignment: Assignment) -> claims.ResourceLink:
+    """An assignment as the ``resource_link`` claim names it (its own resource link)."""
+    return claims.ResourceLink(
+        id=str(assignment.resource_link_id), title=assignment.title, description=assignment.text
+    )
+
+
+def launch_claims(
+    *,
+    user: User,
+    roster_role: str,
+    registration: Registration,
+    deployment: Deployment,
+    school_class: SchoolClass,
+    request: oidc.AuthRequest,
+    locale: str,
+    return_url: str,
+    resource_link: claims.ResourceLink,
+    target_link_uri: str,
+    custom: dict[str, str],
+    ags: claims.AgsEndpoint | None,
+    nrps_url: str | None,
+    **more: Any,
+) -> claims.Launch:
+    """The one builder of a launch's claims (resource link, deep-linking and submission-review
+    launches): who, where, with which privacy, roles and grade; ``more`` adds the message's
+    own fields (``deep_linking``, ``for_user``, ``document_target``, ``extra_variables``)."""
+    shared = roster_data.privacy(deployment)
     return claims.Launch(
         platform=_platform_info(),
         client_id=registration.client_id,
         deployment_id=deployment.deployment_id,
-        target_link_uri=target,
+        target_link_uri=target_link_uri,
         person=roster_data.person(user),
         roles=roles.launch_roles(user.role, roster_role),
         context=roster_data.context(school_class),
@@ -491,11 +543,9 @@ def _resolve_launch(
         share_email=shared.share_email,
         grade=roster_data.grade(user, school_class),
         custom=custom,
-        extra_variables=extra,
-        ags=ags_endpoint,
+        ags=ags,
         nrps_url=nrps_url,
-        document_target=assignment.target if assignment is not None else "window",
-        deep_linking=settings_claim,
+        **more,
     )
 
 

@@ -11,19 +11,16 @@ child is an active learner of the class with a reviewable score.
 
 from __future__ import annotations
 
-import datetime
 import uuid
 from dataclasses import dataclass
 from http import HTTPStatus
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
-from dbtools import busy
 from roster import membership
 from roster.models import RosterRole, SchoolClass, User
 from tools_registry import visibility
@@ -175,15 +172,7 @@ def resolve(
         raise AuthError("access_denied", exc.description) from exc
     except NotFound as exc:
         raise AuthError("access_denied", exc.description) from exc
-    expires = datetime.datetime.fromtimestamp(hint.expires_at, tz=datetime.UTC)
-    try:
-        first_use = services.consume_once("hint:" + hint.jti, expires_at=expires)
-    except OperationalError as exc:
-        if not busy.is_busy(exc):
-            raise
-        raise AuthError("temporarily_unavailable", "the platform is busy; try again") from exc
-    if not first_use:
-        raise AuthError("invalid_request", "lti_message_hint has already been used")
+    services.consume_hint(hint)
 
     item, school_class, deployment = review.line_item, review.school_class, review.deployment
     custom = dict(registration.custom_parameters)
@@ -191,11 +180,7 @@ def resolve(
         resource_link = roster_data.resource_link(item.placement)
         custom.update(roster_data.custom_parameters(registration, item.placement))
     elif item.assignment is not None:
-        resource_link = claims.ResourceLink(
-            id=str(item.assignment.resource_link_id),
-            title=item.assignment.title,
-            description=item.assignment.text,
-        )
+        resource_link = services.assignment_resource_link(item.assignment)
         custom.update(item.assignment.custom_parameters)
     else:
         resource_link = claims.ResourceLink(id="", title=item.label)
@@ -206,23 +191,18 @@ def resolve(
     ags_endpoint = claims.AgsEndpoint(
         scopes=list(AGS_SCOPES), lineitems=ctx.lineitems_url, lineitem=ctx.line_item_url(item)
     )
-    shared = roster_data.privacy(deployment)
     learner = review.learner
-    return claims.Launch(
-        platform=services._platform_info(),
-        client_id=registration.client_id,
-        deployment_id=deployment.deployment_id,
-        target_link_uri=_target_link_uri(review),
-        person=roster_data.person(user),
-        roles=roles.launch_roles(user.role, review.roster_role),
-        context=roster_data.context(school_class),
-        resource_link=resource_link,
-        nonce=request.nonce,
+    return services.launch_claims(
+        user=user,
+        roster_role=review.roster_role,
+        registration=registration,
+        deployment=deployment,
+        school_class=school_class,
+        request=request,
         locale=locale,
         return_url=return_url,
-        share_name=shared.share_name,
-        share_email=shared.share_email,
-        grade=roster_data.grade(user, school_class),
+        resource_link=resource_link,
+        target_link_uri=_target_link_uri(review),
         custom=custom,
         ags=ags_endpoint,
         nrps_url=nrps.memberships_url(ctx) if Service.NRPS in services_allowed else None,
