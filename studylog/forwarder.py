@@ -222,7 +222,9 @@ class Forwarder:
     ) -> None:
         now = self._now()
         by_statement = {r.statement.id: r for r in rows}
-        delivered = [by_statement[i].pk for i in report.delivered]
+        delivered_by_status: dict[int, list[int]] = {}
+        for statement_id, status in report.delivered.items():
+            delivered_by_status.setdefault(status, []).append(by_statement[statement_id].pk)
         left = [
             r.pk
             for r in rows
@@ -254,13 +256,14 @@ class Forwarder:
         if report.halt == delivery.Halt.OUT_OF_TIME:
             retry_at = now  # not a failure: the next pass takes them at once
         with serialized_writes(), transaction.atomic():
-            if delivered:
-                result.delivered = mine.filter(id__in=delivered).update(
+            for status, delivered in delivered_by_status.items():
+                # last_status: how the LRS confirmed it (200, 204, or 409 read back)
+                result.delivered += mine.filter(id__in=delivered).update(
                     state=ForwardingState.DELIVERED,
                     delivered_at=now,
                     claim_token="",
                     claimed_until=None,
-                    last_status=200,
+                    last_status=status,
                     last_error="",
                 )
             for statement_id, answer in report.dead.items():

@@ -49,10 +49,13 @@ def add_lrs(url: str, username: str, password: str, **fields: Any) -> int:
     return int(lrs.pk)
 
 
-def create_statements(count: int, per_transaction: int = 1000) -> list[str]:
-    """(Django) ``count`` "scored" statements of the demo board's students, built with
-    ``studylog.xapi.statements`` and written by ``studylog.capture.store`` (statement and
-    forwarding rows), ``per_transaction`` per transaction; return their ids in order."""
+def create_statements(
+    count: int, per_transaction: int = 1000, actors: list[str] | None = None
+) -> list[str]:
+    """(Django) ``count`` "scored" statements of the demo board's students (or of those with
+    the e-portal UUIDs ``actors``), built with ``studylog.xapi.statements`` and written by
+    ``studylog.capture.store`` (statement and forwarding rows), ``per_transaction`` per
+    transaction; return their ids in order."""
     import datetime
 
     from django.conf import settings
@@ -72,6 +75,8 @@ def create_statements(count: int, per_transaction: int = 1000) -> list[str]:
         .order_by("pk")
         .values_list("pk", "eportal_uuid", "home_class_id")
     )
+    if actors is not None:
+        students = [s for s in students if str(s[1]) in set(actors)]
     run = secrets.token_hex(4)  # ids differ from any earlier call's
     start = timezone.now()
     ids: list[str] = []
@@ -222,3 +227,33 @@ def wait_until(condition: Callable[[], bool], timeout: float) -> bool:
             return False
         time.sleep(0.1)
     return True
+
+
+def issue_tool_credentials(tool_slug: str) -> list[str]:
+    """(Django) LRS endpoint credentials for a demo tool: [key, secret]."""
+    from studylog.lrs.auth import issue_credential
+    from tools_registry.models import Registration
+
+    credential, secret = issue_credential(
+        registration=Registration.objects.get(tool__slug=tool_slug), label="forwarder test"
+    )
+    return [credential.key, secret]
+
+
+def students_seen_by(tool_slug: str) -> list[str]:
+    """(Django) The e-portal UUIDs of the demo students a tool may send statements about."""
+    from roster.models import User
+    from studylog.lrs import access
+    from studylog.xapi.errors import StatementInvalid
+    from tools_registry.models import Registration
+
+    registration = Registration.objects.get(tool__slug=tool_slug)
+    seen = []
+    for user in User.objects.filter(role="student").order_by("pk"):
+        actor = {"account": {"homePage": "https://x", "name": str(user.eportal_uuid)}}
+        try:
+            access.actor_for(registration, actor)
+        except StatementInvalid:
+            continue
+        seen.append(str(user.eportal_uuid))
+    return seen
