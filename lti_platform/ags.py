@@ -172,21 +172,47 @@ def placement_in_context(ctx: ServiceContext, resource_link_id: str) -> Placemen
     return placement
 
 
-def _placement_for(ctx: ServiceContext, resource_link_id: str) -> Placement | None:
+@dataclass(frozen=True)
+class _Link:
+    """The resource link a line item is bound to: a placement or an assignment (or none)."""
+
+    placement: Placement | None = None
+    assignment: Assignment | None = None
+
+
+def _link_for(ctx: ServiceContext, resource_link_id: str) -> _Link:
+    """``resourceLinkId`` as a resource link of this tool in this class: a placement, or an
+    assignment of the class (deep-linked through this deployment, not deleted)."""
     if not resource_link_id:
-        return None
+        return _Link()
     placement = placement_in_context(ctx, resource_link_id)
-    if placement is None:
+    if placement is not None:
+        return _Link(placement=placement)
+    key = _uuid_or_none(resource_link_id)
+    assignment = (
+        Assignment.objects.filter(
+            resource_link_id=key,
+            school_class=ctx.school_class,
+            deployment=ctx.deployment,
+            deleted_at__isnull=True,
+        ).first()
+        if key is not None
+        else None
+    )
+    if assignment is None:
         raise ags.AgsError("resourceLinkId is not a resource link of this tool")
-    return placement
+    return _Link(assignment=assignment)
 
 
-def _apply(item: LineItem, data: ags.LineItemData, placement: Placement | None) -> None:
+def _apply(item: LineItem, data: ags.LineItemData, link: _Link) -> None:
     item.label = data.label
     item.score_maximum = data.score_maximum
     item.resource_id = data.resource_id
     item.tag = data.tag
-    item.placement = placement
+    item.placement = link.placement
+    if link.assignment is not None or link.placement is not None:
+        # An assignment's line item stays bound to it when a PUT leaves resourceLinkId out.
+        item.assignment = link.assignment
     item.start_date_time = data.start_date_time
     item.end_date_time = data.end_date_time
     item.grades_released = data.grades_released
@@ -197,7 +223,7 @@ def _apply(item: LineItem, data: ags.LineItemData, placement: Placement | None) 
 def create_line_item(ctx: ServiceContext, body: Any) -> dict[str, Any]:
     data = ags.parse_line_item(body)
     item = LineItem(deployment=ctx.deployment, school_class=ctx.school_class)
-    _apply(item, data, _placement_for(ctx, data.resource_link_id))
+    _apply(item, data, _link_for(ctx, data.resource_link_id))
     item.save()
     return line_item_json(ctx, item)
 
@@ -208,7 +234,7 @@ def update_line_item(ctx: ServiceContext, item_pk: int, body: Any) -> dict[str, 
     data = ags.parse_line_item(body)
     if isinstance(body, dict) and body.get("id") not in (None, ctx.line_item_url(item)):
         raise ags.AgsError("id must not change")
-    _apply(item, data, _placement_for(ctx, data.resource_link_id))
+    _apply(item, data, _link_for(ctx, data.resource_link_id))
     item.save()
     return line_item_json(ctx, item)
 

@@ -18,6 +18,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from assignments.models import Assignment
 from lti_platform.models import AccessToken, LineItem, Score, ScoreEvent
 from lti_platform.protocol import constants as c
 from roster import membership
@@ -632,6 +633,46 @@ def test_create_with_another_tools_resource_link_is_refused(api: Api, other: Reg
         "scoreMaximum": 1,
         "resourceLinkId": str(placement(other).resource_link_id),
     }
+    response = api.send("post", api.url(), body, c.MEDIA_LINEITEM)
+    refused(response, 400, bad("resourceLinkId is not a resource link of this tool"), before)
+
+
+def _assignment(api: Api, klass: SchoolClass | None = None) -> Assignment:
+    return Assignment.objects.create(
+        school_class=klass or api.klass,
+        deployment=api.dep,
+        item_type="ltiResourceLink",
+        title="かけざん",
+        position=1,
+    )
+
+
+def test_create_for_an_assignments_resource_link_binds_the_item_to_it(api: Api) -> None:
+    assignment = _assignment(api)
+    item = api.create(
+        label="かけざん", scoreMaximum=10, resourceLinkId=str(assignment.resource_link_id)
+    )
+    assert item["resourceLinkId"] == str(assignment.resource_link_id)
+    stored = LineItem.objects.get()
+    assert (stored.assignment_id, stored.placement_id) == (assignment.pk, None)
+    # A PUT that leaves resourceLinkId out keeps the binding (the assignment's windows apply).
+    response = api.send(
+        "put", item["id"], {"label": "かけざん2", "scoreMaximum": 10}, c.MEDIA_LINEITEM
+    )
+    assert response.status_code == 200
+    assert LineItem.objects.get().assignment_id == assignment.pk
+
+
+@pytest.mark.parametrize("where", ["deleted", "another class"])
+def test_create_for_an_assignment_not_of_this_context_is_refused(api: Api, where: str) -> None:
+    if where == "deleted":
+        assignment = _assignment(api)
+        assignment.deleted_at = timezone.now()
+        assignment.save()
+    else:
+        assignment = _assignment(api, school_class("1-1"))
+    before = counts()
+    body = {"label": "x", "scoreMaximum": 1, "resourceLinkId": str(assignment.resource_link_id)}
     response = api.send("post", api.url(), body, c.MEDIA_LINEITEM)
     refused(response, 400, bad("resourceLinkId is not a resource link of this tool"), before)
 
