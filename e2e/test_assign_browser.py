@@ -4,6 +4,8 @@ screen, does it, and both see it done — real Chromium, the real pylti1p3 drill
 from __future__ import annotations
 
 import datetime
+import sqlite3
+import uuid
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -113,3 +115,55 @@ def test_the_teacher_opens_a_childs_cbt_submission_from_the_gradebook(
         review.screenshot(path=artifacts_dir / "submission-review.png", full_page=True)
     finally:
         teacher_context.close()
+
+
+def test_a_test_distributed_for_later_shows_the_child_when_it_opens(
+    browser: Browser, context: BrowserContext, demo_server: DemoServer, artifacts_dir: Path
+) -> None:
+    # The teacher of 5年2組 distributes the CBT test (一斉配信) opening tomorrow at 9:00.
+    teacher_context = browser.new_context(
+        base_url=demo_server.base_url, locale="ja-JP", timezone_id="Asia/Tokyo", viewport=VIEWPORT
+    )
+    tomorrow = datetime.datetime.now(tz=TOKYO).date() + datetime.timedelta(days=1)
+    try:
+        teacher = teacher_context.new_page()
+        sign_in_ok(teacher, demo_server, "sakura-t-kato")
+        teacher.get_by_test_id("class-page-5-2").click()
+        with teacher_context.expect_page() as opened:
+            teacher.get_by_test_id("assign-cbt").click()
+        picker = opened.value
+        picker.get_by_test_id("offer-test:practice-1").check()
+        picker.get_by_test_id("window-start").fill(f"{tomorrow.isoformat()}T09:00")
+        picker.get_by_test_id("window-end").fill(f"{tomorrow.isoformat()}T09:45")
+        picker.get_by_test_id("assign").click()
+        expect(picker.get_by_test_id("added")).to_have_text(["CBTテスト（練習）"])
+    finally:
+        teacher_context.close()
+
+    # The child finds it on the home screen, not yet openable: it says when it starts.
+    page = context.new_page()
+    sign_in_ok(page, demo_server, "sakura-5-2-05")
+    item = page.get_by_test_id("assignment").filter(has_text="CBTテスト（練習）").last
+    expect(item).to_have_attribute("data-closed", "not_yet")
+    expect(item.get_by_test_id("assignment-window")).to_have_text(
+        f"{tomorrow.month}月{tomorrow.day}日 9:00 から"
+    )
+    expect(item.locator("a")).to_have_count(0)
+    page.screenshot(path=artifacts_dir / "student-home-test-later.png", full_page=True)
+
+    # A launch link kept from elsewhere (a bookmark, another tab) gets a page saying when.
+    with sqlite3.connect(f"file:{demo_server.data_dir / 'manabi.sqlite3'}?mode=ro", uri=True) as db:
+        link, klass = db.execute(
+            "SELECT a.resource_link_id, k.sourced_id FROM assignments_assignment a"
+            " JOIN roster_schoolclass k ON k.id = a.school_class_id"
+            " WHERE a.title = ? ORDER BY a.id DESC LIMIT 1",
+            ("CBTテスト（練習）",),
+        ).fetchone()
+    response = page.goto(f"/lti/launch/{uuid.UUID(link)}/{uuid.UUID(klass)}")
+    assert response is not None and response.status == 403
+    expect(page.get_by_test_id("assignment-closed")).to_be_visible()
+    expect(page.locator(".assignment-closed-message")).to_have_text(
+        f"このテストは {tomorrow.month}月{tomorrow.day}日 9:00 から はじまります。"
+    )
+    expect(page.get_by_role("link", name="ホームにもどる")).to_be_visible()
+    page.screenshot(path=artifacts_dir / "test-not-open-yet.png")
