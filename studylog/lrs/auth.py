@@ -8,7 +8,6 @@ secret, an inactive credential or an inactive registration.
 from __future__ import annotations
 
 import base64
-import binascii
 import datetime
 import hashlib
 import hmac
@@ -71,7 +70,7 @@ def authenticate(request: HttpRequest) -> Caller:
         raise Unauthorized("HTTP Basic credentials are required (issued per tool)")
     try:
         key, sep, secret = base64.b64decode(value.strip(), validate=True).decode().partition(":")
-    except (binascii.Error, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError) as exc:  # binascii.Error, or non-ASCII text
         raise Unauthorized("the Basic credentials are not valid base64 of key:secret") from exc
     credential = (
         LrsCredential.objects.select_related("registration__tool").filter(key=key).first()

@@ -52,16 +52,17 @@ from roster.models import SchoolClass, User
 from tools_registry.models import Deployment, Registration
 
 from ..models import DocumentKind, LinkKind, Statement, XapiDocument
-from ..xapi import formats, validation, vocab
+from ..xapi import formats, stored, validation, vocab
 from ..xapi.agents import ifi_key
 from .access import actor_for
-from .http import BadRequest, Conflict, NotFound, PreconditionFailed
+from .http import BadRequest, Conflict, NotFound, PreconditionFailed, load_json
 
 JSON_MEDIA_TYPE = "application/json"
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
 MAX_DOCUMENT_ID = 500  # XapiDocument.document_id
 MAX_ACTIVITY_ID = 2000  # XapiDocument.activity_id
 MAX_AGENT_KEY = 600  # XapiDocument.agent_key
+MAX_CONTENT_TYPE = 255  # XapiDocument.content_type
 ACTIVITY_STATEMENTS = 200  # the newest statements read to build an Activity's definition
 
 READ_METHODS = ("GET", "HEAD")
@@ -152,10 +153,7 @@ def activity_id_param(value: str) -> str:
 
 def agent_param(registration: Registration, value: str) -> dict[str, Any]:
     """The ``agent`` parameter: JSON, one Agent, a person this tool may see."""
-    try:
-        agent = json.loads(value)
-    except ValueError as exc:
-        raise BadRequest(f"agent must be an Agent object in JSON: {exc}") from exc
+    agent = load_json(value, "agent", subject="agent", invalid="must be an Agent object in JSON")
     validation.validate_agent(agent, path="agent")
     actor_for(registration, agent, path="agent")
     return dict(agent)
@@ -178,9 +176,14 @@ def since_param(value: str) -> datetime.datetime:
     problem = formats.timestamp_problem(value)
     if problem is None:
         try:
-            return datetime.datetime.fromisoformat(re.sub(r":60(?=\D|$)", ":59", value))
+            moment = datetime.datetime.fromisoformat(re.sub(r":60(?=\D|$)", ":59", value))
         except ValueError:
             problem = f"is not an ISO 8601 timestamp Python can read: {value!r}"
+        else:
+            try:
+                return moment.astimezone(datetime.UTC)
+            except OverflowError:
+                problem = f"is outside the years 1 to 9999 in UTC: {value!r}"
     raise BadRequest(f"since {problem}")
 
 
@@ -358,10 +361,7 @@ def _is_json(content_type: str) -> bool:
 
 
 def _json_object(content: bytes, what: str) -> dict[str, Any]:
-    try:
-        value = json.loads(content.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise BadRequest(f"{what} is application/json but not valid JSON: {exc}") from exc
+    value = load_json(content, what, invalid="is application/json but not valid JSON")
     if not isinstance(value, dict):
         raise BadRequest(f"{what} must be a JSON object to be merged (POST)")
     return value
@@ -401,6 +401,11 @@ def _store(
         raise Conflict("the document was created by another request meanwhile; retry") from exc
 
 
+def _check_content_type(content_type: str) -> None:
+    if len(content_type) > MAX_CONTENT_TYPE:
+        raise BadRequest(f"the Content-Type is longer than {MAX_CONTENT_TYPE} characters")
+
+
 def put_document(
     owner: Registration,
     target: Target,
@@ -412,6 +417,7 @@ def put_document(
 ) -> None:
     """Store (replace) one document; 412/409/400 as the module docstring says."""
     assert target.document_id is not None  # noqa: S101
+    _check_content_type(content_type)
     with serialized_writes(), transaction.atomic():
         row = _row(owner, target.scope, target.document_id)
         if conditions.given:
@@ -441,6 +447,7 @@ def post_document(
 ) -> None:
     """Store a new document, or merge JSON into an existing one (2.2.s7–s8)."""
     assert target.document_id is not None  # noqa: S101
+    _check_content_type(content_type)
     posted = _json_object(content, "the posted document") if _is_json(content_type) else None
     with serialized_writes(), transaction.atomic():
         row = _row(owner, target.scope, target.document_id)
@@ -518,7 +525,9 @@ def activity_object(owner: Registration, activity_id: str) -> dict[str, Any]:
     extensions key by key, anything else the latest)."""
     statements = list(
         Statement.objects.filter(
-            registration=owner, links__kind=LinkKind.ACTIVITY, links__key=activity_id
+            registration=owner,
+            links__kind=LinkKind.ACTIVITY,
+            links__key=stored.link_key(activity_id),
         )
         .distinct()
         .order_by("-stored", "-pk")

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import urllib.parse
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -26,12 +27,16 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from lti_platform.protocol.text import find_unencodable, find_unencodable_field
+
 from ..conf import app_settings
 from ..xapi import vocab
 from ..xapi.errors import XapiError
 from .auth import Caller, authenticate
 
 RESPONSE_VERSION = "1.0.3"
+MAX_JSON_DEPTH = 100  # nesting levels of JSON a tool sends (deeper: 400, not a RecursionError)
+MAX_JSON_DIGITS = 4300  # digits of a JSON integer (Python's int conversion limit)
 _METHODS = {"GET", "HEAD", "PUT", "POST", "DELETE"}
 _HEADER_FIELDS = {
     "authorization": "Authorization",
@@ -96,12 +101,68 @@ class XapiRequest:
         return self.headers.get_header(name, default)
 
     def json_body(self) -> Any:
-        try:
-            return json.loads(self.body.decode("utf-8"))
-        except UnicodeDecodeError as exc:
-            raise BadRequest("the body is not UTF-8") from exc
-        except ValueError as exc:
-            raise BadRequest(f"the body is not valid JSON: {exc}") from exc
+        return load_json(self.body, "the body")
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value (JSON numbers are finite)")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"the number {text[:40]} is too large to be stored")
+    return value
+
+
+def _integer(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_JSON_DIGITS:
+        raise ValueError(f"an integer has more than {MAX_JSON_DIGITS} digits")
+    return int(text)
+
+
+def _too_deep(value: Any) -> bool:
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth > MAX_JSON_DEPTH:
+                return True
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return False
+
+
+def load_json(
+    data: bytes | str, what: str, *, subject: str = "", invalid: str = "is not valid JSON"
+) -> Any:
+    """Parse JSON from a tool (a body, a part, a parameter) or refuse it with 400: not UTF-8,
+    not JSON (``NaN`` and ``Infinity`` included: they are not JSON and nothing downstream can
+    read them back), nested deeper than :data:`MAX_JSON_DEPTH`, or holding a string UTF-8
+    cannot carry (an unpaired surrogate such as ``"\\ud800"``). ``subject`` starts the
+    reason of a string problem (``"agent name contains an unpaired surrogate"``), ``invalid``
+    says what the parser's message follows."""
+    try:
+        text = data.decode("utf-8") if isinstance(data, bytes) else data
+        value = json.loads(
+            text, parse_constant=_no_constant, parse_float=_finite, parse_int=_integer
+        )
+    except UnicodeDecodeError as exc:
+        raise BadRequest(f"{what} is not UTF-8") from exc
+    except RecursionError as exc:
+        raise BadRequest(
+            f"{what} is nested more deeply than this LRS reads ({MAX_JSON_DEPTH} levels)"
+        ) from exc
+    except ValueError as exc:
+        raise BadRequest(f"{what} {invalid}: {exc}") from exc
+    if _too_deep(value):
+        raise BadRequest(
+            f"{what} is nested more deeply than this LRS reads ({MAX_JSON_DEPTH} levels)"
+        )
+    bad = find_unencodable(value)
+    if bad is not None:
+        raise BadRequest(bad.describe(subject, whole=what))
+    return value
 
 
 def _media_type(value: str) -> str:
@@ -123,7 +184,20 @@ def _read_body(request: HttpRequest) -> bytes:
 
 
 def parse(request: HttpRequest) -> XapiRequest:
-    """Read ``request`` as xAPI does (undoing the alternate request syntax)."""
+    """Read ``request`` as xAPI does (undoing the alternate request syntax); a parameter or
+    header that holds a NUL character (or an unpaired surrogate) is refused with 400: no
+    column can store it and no IRI, id or media type contains one."""
+    xapi = _parse(request)
+    bad = find_unencodable_field(xapi.params.items(), nul=True)
+    if bad is not None:
+        raise BadRequest(bad.describe(whole="a parameter", name="parameter name"))
+    bad = find_unencodable_field(xapi.headers.items(), nul=True)
+    if bad is not None:
+        raise BadRequest(bad.describe(whole="a header", name="header name"))
+    return xapi
+
+
+def _parse(request: HttpRequest) -> XapiRequest:
     query: dict[str, str] = {k: str(v) for k, v in request.GET.items()}
     if any(len(values) > 1 for _, values in request.GET.lists()):
         raise BadRequest("a query parameter is given more than once")
@@ -263,6 +337,22 @@ def xapi_resource(
         return wrapper
 
     return decorate
+
+
+@csrf_exempt
+def unrouted(request: HttpRequest, path: str) -> HttpResponse:
+    """Anything under /xapi/ that is no resource: the JSON 404 every LRS answer has (with the
+    version header), not the site's HTML page."""
+    response = error_response(
+        NotFound(
+            "no such resource of this LRS: it has about, statements, activities, "
+            "activities/state, activities/profile, agents and agents/profile"
+        )
+    )
+    response[vocab.VERSION_HEADER] = RESPONSE_VERSION
+    if (request.method or "").upper() == "HEAD":
+        response.content = b""
+    return response
 
 
 def xapi_method(request: HttpRequest) -> str:

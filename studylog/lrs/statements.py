@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import re
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -63,8 +64,10 @@ from ..xapi.statements import encode, format_timestamp
 from ..xapi.validation import VOIDED, normalise_context_activities, validate_statement
 from .access import Actor, actor_for
 from .auth import Caller
-from .http import BadRequest, Conflict, NotFound
+from .http import BadRequest, Conflict, NotFound, load_json
 
+MAX_VERB = 500  # characters of a verb id (Statement.verb, an indexed column)
+MAX_CONTENT_TYPE = 255  # characters of an attachment part's Content-Type
 MAX_LIMIT = 500  # statements per page at most (and when the query says limit=0)
 REF_DEPTH = 3  # how deep the StatementRef rule of queries follows references
 MORE_SALT = "studylog.lrs.statements.more"
@@ -95,21 +98,12 @@ class Payload:
     parts: dict[str, multipart.Part] = field(default_factory=dict)
 
 
-def _json(data: bytes, what: str) -> Any:
-    try:
-        return json.loads(data.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise BadRequest(f"{what} is not UTF-8") from exc
-    except ValueError as exc:
-        raise BadRequest(f"{what} is not valid JSON: {exc}") from exc
-
-
 def read_payload(body: bytes, media_type: str, content_type_header: str) -> Payload:
     """The statements of an ``application/json`` or ``multipart/mixed`` body (the statements
     part first, then one part per attachment with ``X-Experience-API-Hash`` and
     ``Content-Transfer-Encoding: binary``)."""
     if media_type == "application/json":
-        return Payload(_json(body, "the body"))
+        return Payload(load_json(body, "the body"))
     if media_type != "multipart/mixed":
         raise BadRequest(
             "statements are sent as application/json, or multipart/mixed with attachments; "
@@ -129,12 +123,16 @@ def read_payload(body: bytes, media_type: str, content_type_header: str) -> Payl
             raise BadRequest(f"part {index} has no X-Experience-API-Hash header")
         if part.headers.get("content-transfer-encoding", "").strip().lower() != "binary":
             raise BadRequest(f"part {index} must have Content-Transfer-Encoding: binary")
+        if len(part.content_type) > MAX_CONTENT_TYPE:
+            raise BadRequest(
+                f"part {index}: its Content-Type is longer than {MAX_CONTENT_TYPE} characters"
+            )
         if not multipart.sha2_matches(part.content, sha2):
             raise BadRequest(
                 f"part {index}: its content does not have the SHA-2 of its X-Experience-API-Hash"
             )
         found[sha2] = part
-    return Payload(_json(parts[0].content, "the statements part"), found)
+    return Payload(load_json(parts[0].content, "the statements part"), found)
 
 
 def xapi_version(header: str) -> str:
@@ -225,8 +223,24 @@ def _prepare(
         raise StatementInvalid(
             f"statement: is {len(body)} bytes, larger than this LRS accepts ({limit} bytes)", ""
         )
+    verb_id = statement["verb"]["id"]
+    if len(verb_id) > MAX_VERB:
+        raise StatementInvalid(
+            f"verb.id: is {len(verb_id)} characters long; this LRS stores verb ids of up to "
+            f"{MAX_VERB}",
+            "verb.id",
+        )
+    if not needs_timestamp:
+        _moment(statement["timestamp"], "timestamp")
     actor = actor_for(caller.registration, statement["actor"])
     attachments = _check_attachments(raw, parts, used)
+    links = stored.links(statement, caller.authority)
+    if any("\x00" in key for _, key, _ in links):
+        raise StatementInvalid(
+            "statement: names an agent whose account name contains a NUL character, which "
+            "this LRS cannot store",
+            "",
+        )
     obj = statement["object"]
     ref = uuid.UUID(obj["id"]) if obj.get("objectType") == "StatementRef" else None
     return _Prepared(
@@ -236,7 +250,7 @@ def _prepare(
         actor=actor,
         voids=ref if statement["verb"]["id"] == VOIDED else None,
         ref_target=ref,
-        links=stored.links(statement, caller.authority),
+        links=links,
         attachments=attachments,
         needs_timestamp=needs_timestamp,
     )
@@ -297,16 +311,27 @@ _INSERT_FORWARDING = (
 )
 
 
-def _moment(value: str, index: int) -> datetime.datetime:
+def _moment(value: str, path: str) -> datetime.datetime:
+    """The moment of a valid timestamp, in UTC (a leap second ``:60`` read as ``:59.999``,
+    which is what a datetime column can hold); StatementInvalid when it is outside the years
+    1–9999 once in UTC (``0001-01-01T00:00:00+01:00``)."""
+    text = value.replace("Z", "+00:00").replace("z", "+00:00")
+    leap = re.match(r"(.{13}:[0-9]{2}):60(?:[.,][0-9]+)?", text)
+    if leap:
+        text = leap.group(1) + ":59.999999" + text[leap.end() :]
     try:
-        moment = datetime.datetime.fromisoformat(
-            value.replace("Z", "+00:00").replace("z", "+00:00")
-        )
+        moment = datetime.datetime.fromisoformat(text)
     except ValueError as exc:
+        raise StatementInvalid(f"{path}: {value!r} cannot be read as a time", path) from exc
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.UTC)
+    try:
+        return moment.astimezone(datetime.UTC)
+    except OverflowError as exc:
         raise StatementInvalid(
-            f"[{index}].timestamp: {value!r} cannot be stored (a leap second?)", "timestamp"
+            f"{path}: {value!r} is outside the years 1 to 9999 in UTC, which this LRS stores",
+            path,
         ) from exc
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=datetime.UTC)
 
 
 def _object_column(obj: Mapping[str, Any], ref: uuid.UUID | None) -> str:
@@ -343,7 +368,7 @@ def _insert(prepared: Sequence[_Prepared], caller: Caller, moment: datetime.date
     rows: list[tuple[Any, ...]] = []
     links: list[tuple[Any, ...]] = []
     forwardings: list[tuple[Any, ...]] = []
-    for index, p in enumerate(prepared):
+    for p in prepared:
         if p.needs_timestamp:
             p.statement["timestamp"] = format_timestamp(moment)
             p.body = encode(p.statement)
@@ -359,7 +384,7 @@ def _insert(prepared: Sequence[_Prepared], caller: Caller, moment: datetime.date
                 Origin.TOOL,
                 p.statement["verb"]["id"],
                 _object_column(obj, p.ref_target),
-                ops.adapt_datetimefield_value(_moment(p.statement["timestamp"], index)),
+                ops.adapt_datetimefield_value(_moment(p.statement["timestamp"], "timestamp")),
                 at,
                 p.actor.user_pk,
                 place.class_pk,
@@ -375,7 +400,9 @@ def _insert(prepared: Sequence[_Prepared], caller: Caller, moment: datetime.date
                 _UUID.get_db_prep_value(p.ref_target, connection) if p.ref_target else None,
             )
         )
-        links.extend((pk, kind, key[:600], related) for kind, key, related in sorted(p.links))
+        links.extend(
+            (pk, kind, stored.link_key(key), related) for kind, key, related in sorted(p.links)
+        )
         forwardings.extend((pk, lrs, at, at) for lrs in lrs_of.get(place.board_pk or 0, ()))
     with connection.cursor() as cursor:
         cursor.executemany(_INSERT_STATEMENT, rows)
@@ -471,16 +498,15 @@ def _timestamp_param(params: Mapping[str, str], name: str) -> datetime.datetime:
     if problem is not None:
         raise BadRequest(f"{name}: {problem}")
     try:
-        return _moment(value, 0)
+        return _moment(value, name)
     except StatementInvalid as exc:
-        raise BadRequest(f"{name}: {value!r} is not a usable time") from exc
+        raise BadRequest(exc.reason) from exc
 
 
 def _agent_param(value: str) -> str:
-    try:
-        agent = json.loads(value)
-    except ValueError as exc:
-        raise BadRequest(f"agent must be an Agent or identified Group as JSON: {exc}") from exc
+    agent = load_json(
+        value, "agent", subject="agent", invalid="must be an Agent or identified Group as JSON"
+    )
     probe = {
         "actor": agent,
         "verb": {"id": VOIDED},
@@ -493,7 +519,7 @@ def _agent_param(value: str) -> str:
     key = ifi_key(agent)
     if not key:
         raise BadRequest("agent must be an Agent or an identified Group (with an IFI)")
-    return key
+    return stored.link_key(key)
 
 
 @dataclass(frozen=True)
@@ -545,7 +571,7 @@ def parse_query(params: Mapping[str, str]) -> Query:
         if not formats.is_iri(params["activity"]):
             raise BadRequest(f"activity must be an IRI, got {params['activity']!r}")
         links = StatementLink.objects.filter(
-            statement=OuterRef("pk"), kind="activity", key=params["activity"]
+            statement=OuterRef("pk"), kind="activity", key=stored.link_key(params["activity"])
         )
         if not _boolean(params, "related_activities"):
             links = links.filter(related=False)

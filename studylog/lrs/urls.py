@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from django.urls import URLPattern, path
+from django.urls import URLPattern, path, re_path
 
-from . import document_views, statement_views
+from . import document_views, http, statement_views
 
 app_name = "xapi"
 urlpatterns: list[URLPattern] = [
@@ -15,4 +15,5 @@ urlpatterns: list[URLPattern] = [
     path("agents/profile", document_views.agent_profile, name="agent-profile"),
     path("activities", document_views.activities, name="activities"),
     path("agents", document_views.agents, name="agents"),
+    re_path(r"^(?P<path>.*)$", http.unrouted, name="unrouted"),
 ]

@@ -51,15 +51,17 @@ _LANGTAG = re.compile(
 
 _TIMESTAMP = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?"
-    r"(Z|([+-])(\d{2})(?::?(\d{2}))?)"
+    r"(Z|([+-])(\d{2})(?::?(\d{2}))?)",
+    re.ASCII,
 )
-_TIMESTAMP_NO_ZONE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?")
+_TIMESTAMP_NO_ZONE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?", re.ASCII)
 _DURATION = re.compile(
     r"P(?:\d+(?:[.,]\d+)?W"
     r"|(?=\d|T\d)(?:\d+(?:[.,]\d+)?Y)?(?:\d+(?:[.,]\d+)?M)?(?:\d+(?:[.,]\d+)?D)?"
-    r"(?:T(?=\d)(?:\d+(?:[.,]\d+)?H)?(?:\d+(?:[.,]\d+)?M)?(?:\d+(?:[.,]\d+)?S)?)?)"
+    r"(?:T(?=\d)(?:\d+(?:[.,]\d+)?H)?(?:\d+(?:[.,]\d+)?M)?(?:\d+(?:[.,]\d+)?S)?)?)",
+    re.ASCII,
 )
-_FRACTION = re.compile(r"[.,]\d+[YMWDHS]")
+_FRACTION = re.compile(r"[.,]\d+[YMWDHS]", re.ASCII)
 _MEDIA_TYPE = re.compile(
     r"[A-Za-z0-9!#$&^_.+\-]+/[A-Za-z0-9!#$&^_.+\-]+"
     r"(?:\s*;\s*[A-Za-z0-9!#$&^_.+\-]+=(?:[A-Za-z0-9!#$&^_.+\-]+|\"[^\"]*\"))*"

@@ -44,9 +44,11 @@ def boundary_of(content_type: str) -> str:
             value = value.strip()
             if len(value) >= 2 and value[0] == value[-1] == '"':
                 value = value[1:-1]
-            if value and len(value) <= 70:
+            if value and len(value) <= 70 and value.isascii():
                 return value
-    raise MultipartInvalid("a multipart/mixed Content-Type needs a boundary parameter")
+    raise MultipartInvalid(
+        "a multipart/mixed Content-Type needs a boundary parameter (1 to 70 ASCII characters)"
+    )
 
 
 def _headers(block: bytes, index: int) -> dict[str, str]:
@@ -71,8 +73,12 @@ def _next_delimiter(data: bytes, delimiter: bytes) -> int:
     marker = b"\r\n" + delimiter
     at = data.find(marker)
     while at >= 0:
-        after = data[at + len(marker) :]
-        if after.startswith(b"--") or after.lstrip(b" \t").startswith(b"\r\n"):
+        after = at + len(marker)
+        if data.startswith(b"--", after):
+            return at
+        while data[after : after + 1] in (b" ", b"\t"):
+            after += 1
+        if data.startswith(b"\r\n", after):
             return at
         at = data.find(marker, at + 1)
     raise MultipartInvalid("the body does not end with the closing delimiter")

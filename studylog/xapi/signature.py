@@ -56,14 +56,16 @@ def check_signature(statement: Mapping[str, Any], token: bytes, path: str) -> No
         text = token.decode("ascii").strip()
         header = jwt.get_unverified_header(text)
         unverified = jwt.api_jws.decode_complete(text, options={"verify_signature": False})
-    except (UnicodeDecodeError, jwt.PyJWTError) as exc:
+    except (UnicodeDecodeError, RecursionError, jwt.PyJWTError) as exc:
         raise refuse(f"is not a JWS in compact serialization ({exc})") from exc
+    if not isinstance(header, dict):
+        raise refuse("header is not a JSON object")
     algorithm = header.get("alg")
     if algorithm not in ALGORITHMS:
         raise refuse(f"must use RS256, RS384 or RS512, got {algorithm!r}")
     try:
         payload = json.loads(unverified["payload"].decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise refuse("payload is not a JSON statement") from exc
     if not isinstance(payload, dict) or _without_signature(payload) != _without_signature(
         statement

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -19,6 +20,18 @@ from .validation import normalise_context_activities
 
 JSON = dict[str, Any]
 _IFI_PROPERTIES = ("mbox", "mbox_sha1sum", "openid", "account")
+MAX_LINK_KEY = 600  # characters of StatementLink.key (an index entry: 2,400 bytes at most)
+_DIGEST_MARK = "#sha256:"
+
+
+def link_key(key: str) -> str:
+    """The key stored for a link (and looked up by a query): ``key`` itself when it fits in
+    :data:`MAX_LINK_KEY` characters, else its beginning and the SHA-256 of the whole key, so
+    that a long IRI is still found exactly and two that begin alike are still told apart."""
+    if len(key) <= MAX_LINK_KEY:
+        return key
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()
+    return key[: MAX_LINK_KEY - len(_DIGEST_MARK) - len(digest)] + _DIGEST_MARK + digest
 
 
 def _agents(agent: object) -> Iterator[str]:
