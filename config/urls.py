@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from lti_platform.registration_views import openid_configuration
 from sso.views import admin_login
 
 # allauth answers its 429s (too many requests) with the root URLconf's handler429.
@@ -14,6 +15,7 @@ urlpatterns = [
     path("", include("portal.urls")),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path(".well-known/openid-configuration", openid_configuration, name="openid_configuration"),
     path("lti/", include("lti_platform.urls")),
     path("xapi/", include("studylog.lrs.urls")),
     path("tools/", include("demo_tools.urls")),

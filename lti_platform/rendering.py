@@ -65,7 +65,7 @@ def server_page(exc: ProtocolError) -> HttpResponse:
     return response
 
 
-_OAUTH_VIEWS = frozenset({"lti_platform:token"})
+_OAUTH_VIEWS = frozenset({"lti_platform:token", "lti_platform:register"})
 _PERSON_VIEWS = frozenset(
     {
         "lti_platform:authorize",

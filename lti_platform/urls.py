@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from . import service_views, submission_review, views
+from . import registration_views, service_views, submission_review, views
 
 app_name = "lti_platform"
 urlpatterns = [
@@ -23,6 +23,7 @@ urlpatterns = [
 _ags = "ags/<int:deployment>/<uuid:context>/lineitems"
 urlpatterns += [
     path("token", service_views.token, name="token"),
+    path("register", registration_views.register, name="register"),
     path(_ags, service_views.lineitems, name="lineitems"),
     path(_ags + "/<int:item>", service_views.lineitem, name="lineitem"),
     path(_ags + "/<int:item>/scores", service_views.scores, name="scores"),

@@ -50,6 +50,15 @@ class Service(models.TextChoices):
     DEEP_LINKING = "deep_linking", _("教材の配信（Deep Linking）")
 
 
+class RegistrationStatus(models.TextChoices):
+    """A dynamically registered tool waits for a board's approval; only an approved
+    registration can be active (a database constraint)."""
+
+    PENDING = "pending", _("承認待ち")
+    APPROVED = "approved", _("承認済み")
+    REJECTED = "rejected", _("却下")
+
+
 class Tool(models.Model):
     slug = models.SlugField(_("識別子"), max_length=64, unique=True)
     name = models.CharField(_("名称"), max_length=200)
@@ -107,11 +116,29 @@ class Registration(models.Model):
         default=PrivacyLevel.ID_ONLY,
     )
     is_active = models.BooleanField(_("有効"), default=True)
+    status = models.CharField(
+        _("承認"),
+        max_length=16,
+        choices=RegistrationStatus.choices,
+        default=RegistrationStatus.APPROVED,
+    )
+    # The client metadata of a Dynamic Registration, as stored and echoed to the tool; empty
+    # for a registration made otherwise (register_tool, the admin).
+    client_metadata = models.JSONField(
+        _("登録メタデータ"), default=dict, blank=True, editable=False
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         verbose_name = _("LTI登録")
         verbose_name_plural = _("LTI登録")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(is_active=False) | models.Q(status=RegistrationStatus.APPROVED),
+                name="active_registration_approved",
+                violation_error_message=_("承認されていない登録は有効にできません"),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.tool} ({self.client_id})"
@@ -187,3 +214,41 @@ class Placement(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class RegistrationToken(models.Model):
+    """A single-use, short-lived Bearer token of one Dynamic Registration; only its SHA-256 is
+    stored. ``tool`` is set when a vendor re-registers a tool of theirs."""
+
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    tool_url = models.URLField(_("ツールの登録URL"), max_length=500)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("空欄ならサーバーのコマンドで作成"),
+    )
+    vendor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("提供者"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    tool = models.ForeignKey(Tool, on_delete=models.CASCADE, null=True, blank=True)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    registration = models.ForeignKey(
+        Registration, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("動的登録トークン")
+        verbose_name_plural = _("動的登録トークン")
+
+    def __str__(self) -> str:
+        return f"{self.tool_url} ({self.created_at:%Y-%m-%d %H:%M})"

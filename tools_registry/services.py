@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+import secrets
+from collections.abc import Mapping, Sequence
 from typing import Any
-from urllib.parse import urlsplit
 
 from django.db import transaction
 
-from lti_platform.protocol.claims import RESERVED_CUSTOM
-from roster.models import Org, SchoolClass
+from lti_platform.protocol import constants as c
+from lti_platform.protocol import registration as rules
+from roster.models import Org, SchoolClass, User
 
 from .errors import ToolSpecError
 from .models import (
@@ -20,6 +21,7 @@ from .models import (
     Placement,
     PrivacyLevel,
     Registration,
+    RegistrationStatus,
     Service,
     Tool,
     ToolKind,
@@ -28,16 +30,10 @@ from .visibility import deployment_covers
 
 
 def _url(value: Any, field: str, *, required: bool = True) -> str:
-    if not value:
-        if required:
-            raise ToolSpecError(f"{field}: required")
-        return ""
-    parts = urlsplit(str(value))
-    if parts.scheme not in ("http", "https") or not parts.hostname or " " in str(value):
-        raise ToolSpecError(f"{field}: not an http(s) URL: {value!r}")
-    if parts.fragment:
-        raise ToolSpecError(f"{field}: must not contain a fragment")
-    return str(value)
+    try:
+        return rules.check_url(value, field, required=required)
+    except rules.FieldError as exc:
+        raise ToolSpecError(str(exc)) from exc
 
 
 def _color(value: Any, field: str) -> str:
@@ -59,13 +55,10 @@ def _expand(value: Any, base_url: str) -> Any:
 
 
 def _custom(value: Any, field: str) -> None:
-    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
-        raise ToolSpecError(f"{field}: an object of strings is required")
-    reserved = sorted(set(value) & RESERVED_CUSTOM)
-    if reserved:
-        raise ToolSpecError(
-            f"{field}: {', '.join(reserved)} is set by the platform and cannot be configured"
-        )
+    try:
+        rules.check_custom(value, field)
+    except rules.FieldError as exc:
+        raise ToolSpecError(str(exc)) from exc
 
 
 def _org(ref: str, field: str) -> Org:
@@ -183,3 +176,81 @@ def register_tool_from_spec(spec: Mapping[str, Any], *, base_url: str = "") -> R
                 },
             )
     return registration
+
+
+def _dynamic_slug(domain: str) -> str:
+    base = re.sub(r"[^a-z0-9]+", "-", domain.lower()).strip("-")[:40] or "tool"
+    return f"dr-{base}-{secrets.token_hex(3)}"
+
+
+def find_dynamic_registration(
+    *, domain: str, vendor: User | None, tool: Tool | None = None
+) -> Registration | None:
+    """The registration a Dynamic Registration updates instead of creating one: ``tool``'s
+    (a token started for that tool), else the one this vendor (or, with none, the
+    operators) registered dynamically for the same domain."""
+    if tool is not None:
+        return Registration.objects.filter(tool=tool).first()
+    candidates = Registration.objects.filter(tool__vendor=vendor).exclude(client_metadata={})
+    for candidate in candidates.select_related("tool").order_by("pk"):
+        tool_config = candidate.client_metadata.get(c.TOOL_CONFIGURATION, {})
+        if tool_config.get("domain") == domain:
+            return candidate
+    return None
+
+
+@transaction.atomic
+def save_dynamic_registration(
+    *,
+    metadata: rules.ClientMetadata,
+    services: Sequence[str],
+    vendor: User | None,
+    tool: Tool | None = None,
+) -> Registration:
+    """Store a validated Dynamic Registration: a new tool waits for approval (pending,
+    inactive); a known one (``find_dynamic_registration``) gets the new URLs and key in place
+    and keeps its client_id and status — an approved tool is never granted a service it did
+    not have (a wider request waits for the next approval), a rejected one is pending again."""
+    existing = find_dynamic_registration(domain=metadata.domain, vendor=vendor, tool=tool)
+    deep_linking = metadata.message(c.MessageType.DEEP_LINKING)
+    asked = list(dict.fromkeys([*services, *([Service.DEEP_LINKING] if deep_linking else [])]))
+    fields: dict[str, Any] = {
+        "initiate_login_uri": metadata.initiate_login_uri,
+        "redirect_uris": list(metadata.redirect_uris),
+        "target_link_uri": metadata.target_link_uri,
+        "jwks_url": metadata.jwks_uri,
+        "public_key_pem": "",
+        "deep_linking_url": (
+            (deep_linking.target_link_uri or metadata.target_link_uri) if deep_linking else ""
+        ),
+        "custom_parameters": dict(metadata.custom_parameters),
+        "client_metadata": metadata.stored(),
+    }
+    if existing is None:
+        new_tool = Tool.objects.create(
+            slug=_dynamic_slug(metadata.domain),
+            name=metadata.client_name,
+            description=metadata.description,
+            kind=ToolKind.OTHER,
+            vendor=vendor,
+        )
+        return Registration.objects.create(
+            tool=new_tool,
+            allowed_services=asked,
+            status=RegistrationStatus.PENDING,
+            is_active=False,
+            **fields,
+        )
+    if existing.status == RegistrationStatus.APPROVED:
+        fields["allowed_services"] = [s for s in existing.allowed_services if s in asked]
+    else:
+        fields["allowed_services"] = asked
+        fields["status"] = RegistrationStatus.PENDING
+        fields["is_active"] = False
+    for name, value in fields.items():
+        setattr(existing, name, value)
+    existing.save()
+    Tool.objects.filter(pk=existing.tool_id).update(
+        name=metadata.client_name, description=metadata.description
+    )
+    return existing

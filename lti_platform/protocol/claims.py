@@ -137,6 +137,29 @@ def custom_variables(
     }
 
 
+# The variables ``custom_variables`` gives a value (``$LineItem.resultValue.max`` never has
+# one yet): the ``variables`` of the platform's OpenID configuration (Dynamic Registration).
+SUPPORTED_VARIABLES = (
+    "$User.id",
+    "$User.username",
+    "$Person.sourcedId",
+    "$Person.name.full",
+    "$Person.name.given",
+    "$Person.name.family",
+    "$Person.email.primary",
+    "$Context.id",
+    "$Context.title",
+    "$Context.label",
+    "$CourseSection.sourcedId",
+    "$ResourceLink.id",
+    "$ResourceLink.title",
+    "$ResourceLink.description",
+    "$Membership.role",
+    "$ToolPlatformInstance.guid",
+    "$Context.grade",
+)
+
+
 # Custom keys whose values the platform computes: a tool's or placement's custom parameters
 # never replace them (Japanese tools refuse a launch whose ``grade`` is not a grade code).
 RESERVED_CUSTOM = frozenset({"grade"})

@@ -118,3 +118,11 @@ class GradingProgress(StrEnum):
     PENDING_MANUAL = "PendingManual"
     FAILED = "Failed"
     NOT_READY = "NotReady"
+
+
+# --- LTI Dynamic Registration 1.0: https://www.imsglobal.org/spec/lti-dr/v1p0/ ---------------
+PLATFORM_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-platform-configuration"
+TOOL_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-tool-configuration"
+SCOPE_OPENID = "openid"
+# The one placement of our deep-linking launches: a teacher picks content for an assignment.
+PLACEMENT_CONTENT_AREA = "ContentArea"
