@@ -7,6 +7,7 @@ the tools are registered with the portal; the tools never read the portal's data
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -77,7 +78,10 @@ def save(slug: str, entry: dict[str, Any]) -> None:
     data[slug] = entry
     path = config_path()
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+    # 0600 from the start: it holds the tools' LRS secrets (``xapi``).
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as file:
+        file.write(json.dumps(data, ensure_ascii=False, indent=2))
 
 
 def tool_conf(slug: str) -> ToolConfDict | None:

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 from pathlib import Path
 from typing import Any
 
+from roster.models import Org
 from tools_registry.models import Registration
 from tools_registry.services import register_tool_from_spec
 
 from . import config
 
 SPEC_DIR = Path(__file__).resolve().parent / "registrations"
+XAPI_TOOLS = ("drill", "cbt")  # the tools that send their own statements to /xapi/
 
 
 def register_demo_tools(base_url: str, issuer: str) -> list[Registration]:
@@ -38,6 +42,55 @@ def register_demo_tools(base_url: str, issuer: str) -> list[Registration]:
             entry["key_set"] = key_ring.published_jwks()
         else:
             entry["key_set_url"] = issuer + "/lti/jwks"
+        held = config.load_all().get(slug, {}).get("xapi")
+        if held:  # the LRS credentials stay (provision_lrs_credentials checks them)
+            entry["xapi"] = held
         config.save(slug, entry)
         registrations.append(registration)
     return registrations
+
+
+def provision_lrs_credentials(base_url: str, issuer: str) -> dict[str, str]:
+    """Give the drill and the CBT test credentials for the portal's LRS endpoint; return each
+    tool's key.
+
+    Idempotent: the credentials a tool's configuration already holds are kept while they are
+    still active (a board administrator may have deactivated them); otherwise new ones are
+    issued, by the board the tool is deployed in, and written to the tool's configuration
+    beside its other settings with the portal's xAPI base URL and the tool's own home.
+    Call after ``register_demo_tools``.
+    """
+    from studylog.lrs.auth import issue_credential
+    from studylog.models import LrsCredential
+
+    keys = {}
+    for slug in XAPI_TOOLS:
+        entry = config.load_all()[slug]
+        registration = Registration.objects.get(client_id=entry["client_id"])
+        held: dict[str, str] = entry.get("xapi") or {}
+        credential = LrsCredential.objects.filter(
+            key=held.get("key", ""), registration=registration, active=True
+        ).first()
+        secret = held.get("secret", "")
+        if credential is None or not hmac.compare_digest(
+            hashlib.sha256(secret.encode()).hexdigest(), credential.secret_sha256
+        ):
+            credential, secret = issue_credential(
+                registration=registration, label="デモツール（seed_demo）"
+            )
+            LrsCredential.objects.filter(pk=credential.pk).update(board=_board_of(registration))
+        entry["xapi"] = {
+            "endpoint": issuer + "/xapi/",
+            "key": credential.key,
+            "secret": secret,
+            "home": f"{base_url}/tools/{slug}/",
+        }
+        config.save(slug, entry)
+        keys[slug] = credential.key
+    return keys
+
+
+def _board_of(registration: Registration) -> Org | None:
+    """The board a tool is deployed in (its deployment's org, or that school's board)."""
+    deployment = registration.deployments.select_related("org").order_by("pk").first()
+    return deployment.org.district if deployment is not None else None

@@ -8,6 +8,7 @@ pylti1p3 (signature via the platform's JWKS, nonce, state, deployment, message c
 from __future__ import annotations
 
 import datetime
+import functools
 import logging
 from typing import Any
 from urllib.parse import urlsplit
@@ -25,7 +26,7 @@ from pylti1p3.grade import Grade
 from pylti1p3.lineitem import LineItem
 from pylti1p3.message_launch import MessageLaunch
 
-from . import attempts, catalogue, config, deep_linking
+from . import attempts, catalogue, config, deep_linking, statements, xapi
 
 TOOL_NAMES = {"drill": "まなびドリル", "textbook": "デジタル教科書ビューア", "cbt": "CBTテスト"}
 ROLE_LABELS = {
@@ -318,11 +319,13 @@ def finish(request: HttpRequest, slug: str) -> HttpResponse:
     """The student finished: send the score to the platform through AGS (pylti1p3).
 
     A CBT attempt is submitted once: the form's one-time attempt id is spent before the
-    score is sent, so the same page posted again (the Back button) is refused.
+    score is sent, so the same page posted again (the Back button) is refused. Once the
+    score went, the attempt's statements go to the portal's LRS endpoint (``xapi``).
     """
     if slug not in ("drill", "cbt"):
         raise Http404
     conf = _conf(slug)
+    finished_at = timezone.now()
     launch_id = request.POST.get("launch_id", "")
     try:
         launch = DjangoMessageLaunch.from_cache(launch_id, request, conf)
@@ -346,6 +349,10 @@ def finish(request: HttpRequest, slug: str) -> HttpResponse:
         test_key = test.key
         maximum = len(test.questions)
         label, resource_id = test.title, f"demo-cbt-{test.key}"
+        attempt_key = f"cbt/{attempt}"
+        record = functools.partial(
+            statements.cbt, test=test, answers=answers, given=given, finished_at=finished_at
+        )
     else:
         unit = catalogue.DRILL_UNITS.get(custom.get("unit") or catalogue.DEFAULT_UNIT)
         if unit is None:
@@ -354,6 +361,14 @@ def finish(request: HttpRequest, slug: str) -> HttpResponse:
         raw = request.POST.get("score", "")
         given = int(raw) if raw.isdigit() and int(raw) <= maximum else 0
         label, resource_id = f"{unit.title} ドリル", f"demo-drill-{unit.key}"
+        attempt_key = f"drill/{launch_id}"  # a drill set is one launch
+        record = functools.partial(
+            statements.drill,
+            unit=unit,
+            answers=statements.DrillAnswer.parse_all(request.POST.get("answers", ""), maximum),
+            given=given,
+            finished_at=finished_at,
+        )
     try:
         _send_score(
             launch, data, given=given, maximum=maximum, label=label, resource_id=resource_id
@@ -364,8 +379,28 @@ def finish(request: HttpRequest, slug: str) -> HttpResponse:
         return _error(request, str(exc), viewer)
     if answers is not None:  # kept for the teacher's submission review
         attempts.remember_answers(viewer["deployment_id"], viewer["sub"], test_key, answers)
+    endpoint = xapi.Endpoint.of(slug)
+    if endpoint is not None:  # the study log, last: the LRS never fails the child's work
+        xapi.send(endpoint, record(_attempt(endpoint, slug, data, attempt_key)))
     return render(
         request, "demo_tools/finished.html", {"v": viewer, "given": given, "maximum": maximum}
+    )
+
+
+def _attempt(
+    endpoint: xapi.Endpoint, slug: str, data: dict[str, Any], attempt_key: str
+) -> xapi.Attempt:
+    """The attempt's shared statement parts: the drill's attempt is its launch, the CBT
+    test's its one-time attempt id."""
+    link = data.get(LTI + "resource_link", {})
+    return xapi.Attempt(
+        endpoint=endpoint,
+        tool_name=TOOL_NAMES[slug],
+        sub=str(data["sub"]),
+        registration=statements.registration(endpoint, attempt_key),
+        deployment_id=str(data.get(LTI + "deployment_id", "")),
+        resource_link_id=str(link.get("id", "")),
+        resource_link_title=str(link.get("title") or ""),
     )
 
 

@@ -19,6 +19,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
@@ -159,6 +160,24 @@ class LrsForm(forms.Form):
                 self.add_error(name if name in self.fields else None, str(reason))
 
 
+class HistoryForm(forms.Form):
+    """Send an LRS the board's records from a day on (an LRS added later has none before)."""
+
+    since = forms.DateField(
+        label=_("この日以降の記録を送る"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={
+            "required": _("日付を入力してください。"),
+            "invalid": _("日付を入力してください。"),
+        },
+    )
+
+    def since_moment(self) -> datetime.datetime:
+        """The start of the chosen day in the portal's time zone (Asia/Tokyo)."""
+        day: datetime.date = self.cleaned_data["since"]
+        return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+
 def _page(
     request: HttpRequest,
     board: Org,
@@ -244,7 +263,8 @@ def edit_lrs(request: HttpRequest, board_id: str, lrs_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def lrs_action(request: HttpRequest, board_id: str, lrs_id: int, action: str) -> HttpResponse:
-    """``replay`` (``forwarding`` ids, or ``all``), ``resume``, ``deactivate``, ``activate``."""
+    """``replay`` (``forwarding`` ids, or ``all``), ``resume``, ``deactivate``, ``activate``,
+    ``history`` (``since``, a date)."""
     board = _board(request, board_id)
     lrs = _lrs(board, lrs_id)
     acting = _acting(request)
@@ -268,6 +288,21 @@ def lrs_action(request: HttpRequest, board_id: str, lrs_id: int, action: str) ->
         services.resume_lrs(acting_user=acting, lrs=lrs)
         messages.success(
             request, gettext("LRS「%(name)s」への送信を再開します。") % {"name": lrs.name}
+        )
+    elif action == "history":
+        history = HistoryForm(request.POST)
+        if not history.is_valid():
+            error = gettext("日付を入力してください。")
+            return _page(request, board, error=error, status=HTTPStatus.BAD_REQUEST)
+        count = services.send_history(acting_user=acting, lrs=lrs, since=history.since_moment())
+        messages.success(
+            request,
+            ngettext(
+                "LRS「%(name)s」に送る記録を%(n)d件追加しました。",
+                "LRS「%(name)s」に送る記録を%(n)d件追加しました。",
+                count,
+            )
+            % {"name": lrs.name, "n": count},
         )
     elif action in ("deactivate", "activate"):
         services.set_lrs_active(acting_user=acting, lrs=lrs, active=action == "activate")

@@ -20,8 +20,8 @@ from http import HTTPStatus
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
-from django.db import transaction
-from django.db.models import Count, Min, QuerySet
+from django.db import connection, transaction
+from django.db.models import Count, Min, Q, QuerySet
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -34,7 +34,14 @@ from tools_registry.models import Registration
 
 from . import forwarder
 from .lrs.auth import issue_credential
-from .models import Forwarding, ForwardingState, LrsCredential, LrsEndpoint, XapiVersion
+from .models import (
+    Forwarding,
+    ForwardingState,
+    LrsCredential,
+    LrsEndpoint,
+    Statement,
+    XapiVersion,
+)
 
 audit = logging.getLogger("manabi.audit")
 
@@ -45,6 +52,7 @@ CONNECT_TIMEOUT_MAX = 60.0
 READ_TIMEOUT_MAX = 120.0
 DEAD_LETTERS_SHOWN = 100
 RECENT = datetime.timedelta(hours=24)
+HISTORY_BATCH = 2000  # statements per transaction when history is queued for an LRS
 
 
 class LrsSettingsInvalid(Exception):
@@ -475,3 +483,71 @@ def deactivate_tool_credential(
             credential.key,
         )
     credential.active = False
+
+
+# One batch of history for an LRS: the board's statements stored in (after, upto], in the
+# order of (stored, id), as pending rows; the unique (statement, lrs) constraint skips the
+# statements the LRS already has a row for (pending, delivered or dead alike).
+_HISTORY_INSERT = (
+    f"INSERT INTO {Forwarding._meta.db_table} "  # noqa: S608  (no input in the text)
+    '("statement_id", "lrs_id", "state", "available_at", "claimed_by", "claim_token", '
+    '"attempts", "last_error", "created_at") '
+    f"SELECT \"id\", %s, 'pending', %s, '', '', 0, '', %s FROM {Statement._meta.db_table} "
+    'WHERE "board_id" = %s AND "stored" >= %s '
+    'AND ("stored" > %s OR ("stored" = %s AND "id" > %s)) '
+    'AND ("stored" < %s OR ("stored" = %s AND "id" <= %s)) '
+    'ON CONFLICT ("statement_id", "lrs_id") DO NOTHING'
+)
+
+
+def send_history(*, acting_user: AnyUser, lrs: LrsEndpoint, since: datetime.datetime) -> int:
+    """Queue for ``lrs`` the board's statements stored since ``since`` that it has no row for
+    yet (an LRS added later gets only what is captured after it); return how many were queued.
+
+    Idempotent: a second call queues nothing. Runs in batches of ``HISTORY_BATCH``, each its
+    own short write transaction (INSERT … SELECT), so capture is never held up for long; a call
+    cut short is completed by calling again. The forwarder sends the rows in its usual way.
+    """
+    user = _check(acting_user, lrs.board)
+    pk_field = Statement._meta.pk
+    assert pk_field is not None  # noqa: S101
+    ops = connection.ops
+    now = ops.adapt_datetimefield_value(timezone.now())
+    chosen = Statement.objects.filter(board_id=lrs.board_id, stored__gte=since).order_by(
+        "stored", "id"
+    )
+    after: tuple[datetime.datetime, uuid.UUID] = (since, uuid.UUID(int=0))
+    queued = 0
+    while True:
+        # The batch ends at its last statement; none: the rest is one (last) batch.
+        rest = chosen.filter(Q(stored__gt=after[0]) | Q(stored=after[0], id__gt=after[1]))
+        end = rest.values_list("stored", "id")[HISTORY_BATCH - 1 : HISTORY_BATCH].first()
+        upto = end or (datetime.datetime.max.replace(tzinfo=datetime.UTC), uuid.UUID(int=0))
+        params = [
+            lrs.pk,
+            now,
+            now,
+            lrs.board_id,
+            ops.adapt_datetimefield_value(since),
+            ops.adapt_datetimefield_value(after[0]),
+            ops.adapt_datetimefield_value(after[0]),
+            pk_field.get_db_prep_value(after[1], connection),
+            ops.adapt_datetimefield_value(upto[0]),
+            ops.adapt_datetimefield_value(upto[0]),
+            pk_field.get_db_prep_value(upto[1], connection),
+        ]
+        with serialized_writes(), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(_HISTORY_INSERT, params)
+            queued += max(int(cursor.rowcount), 0)
+        if end is None:
+            break
+        after = end
+    _after_commit(
+        "lrs history queued: by user %s, board %s, lrs %s: since %s, %d statements",
+        user.pk,
+        lrs.board_id,
+        lrs.pk,
+        since.isoformat(),
+        queued,
+    )
+    return queued

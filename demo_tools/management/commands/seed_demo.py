@@ -7,7 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
-from demo_tools.setup import register_demo_tools
+from demo_tools.setup import provision_lrs_credentials, register_demo_tools
 from lti_platform.keys import ensure_keys
 from roster.demo import DEMO_PASSWORD, create_demo_roster
 from roster.models import Org, OrgType
@@ -43,7 +43,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         ensure_keys()
         sign_ins = create_demo_roster()
-        register_demo_tools(options["base_url"] or settings.LTI_ISSUER, settings.LTI_ISSUER)
+        base_url = options["base_url"] or settings.LTI_ISSUER
+        register_demo_tools(base_url, settings.LTI_ISSUER)
+        provision_lrs_credentials(base_url, settings.LTI_ISSUER)  # the tools' own statements
         if options["lrs_url"]:
             lrs = demo_lrs(options["lrs_url"], options["lrs_user"], options["lrs_password"])
             self.stdout.write(f"\n学習記録（xAPI）の送信先 LRS: {lrs.url}")
