@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "lti_platform",
     "assignments",
     "studylog",
+    "audit",
     "portal",
     "sso",
     "events",
