@@ -61,6 +61,13 @@ def _custom(value: Any, field: str) -> None:
         raise ToolSpecError(str(exc)) from exc
 
 
+def default_deployment_id(org: Org) -> str:
+    """The deployment id the platform gives a deployment for ``org`` when none is chosen
+    (today the org's code; "" when it has none — the caller refuses then). Every place that
+    creates a deployment without a given id calls this one function."""
+    return org.identifier
+
+
 def _org(ref: str, field: str) -> Org:
     org = Org.objects.filter(identifier=ref).first() or Org.objects.filter(name=ref).first()
     if org is None:
@@ -141,7 +148,7 @@ def register_tool_from_spec(spec: Mapping[str, Any], *, base_url: str = "") -> R
     for i, dep in enumerate(spec.get("deployments", [])):
         field = f"deployments[{i}]"
         org = _org(dep.get("org", ""), field + ".org")
-        deployment_id = dep.get("deployment_id") or org.identifier
+        deployment_id = dep.get("deployment_id") or default_deployment_id(org)
         if not deployment_id:
             raise ToolSpecError(f"{field}.deployment_id: required when the org has no code")
         dep_privacy = dep.get("privacy_level", "")
