@@ -8,9 +8,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+from lti_platform.protocol.deployment_ids import parse_deployment_id
 from roster.models import Org
-from tools_registry.models import Registration
-from tools_registry.services import register_tool_from_spec
+from tools_registry.models import Deployment, Registration
+from tools_registry.services import default_deployment_id, register_tool_from_spec
 
 from . import config
 
@@ -30,6 +31,7 @@ def register_demo_tools(base_url: str, issuer: str) -> list[Registration]:
     for slug in config.DEMO_TOOLS:
         spec: dict[str, Any] = json.loads((SPEC_DIR / f"{slug}.json").read_text(encoding="utf-8"))
         spec["registration"]["public_key_pem"] = config.tool_public_key_pem(slug)
+        _standardize_deployment_ids(spec["tool"]["slug"])
         registration = register_tool_from_spec(spec, base_url=base_url)
         entry: dict[str, Any] = {
             "issuer": issuer,
@@ -48,6 +50,22 @@ def register_demo_tools(base_url: str, issuer: str) -> list[Registration]:
         config.save(slug, entry)
         registrations.append(registration)
     return registrations
+
+
+def _standardize_deployment_ids(tool_slug: str) -> None:
+    """Give the deployments of a demo database made before the standard ids (``13210``, bare
+    school codes) their standard id in place, so that they keep their placements and scores."""
+    for deployment in Deployment.objects.filter(registration__tool__slug=tool_slug).select_related(
+        "org"
+    ):
+        standard = default_deployment_id(deployment.org)
+        if parse_deployment_id(deployment.deployment_id).is_standard or not standard:
+            continue
+        if not Deployment.objects.filter(
+            registration_id=deployment.registration_id, deployment_id=standard
+        ).exists():
+            deployment.deployment_id = standard
+            deployment.save(update_fields=["deployment_id"])
 
 
 def provision_lrs_credentials(base_url: str, issuer: str) -> dict[str, str]:

@@ -83,7 +83,7 @@ def test_student_launches_drill_in_new_tab(
     expect(drill.get_by_test_id("role")).to_have_text(STUDENT_ROLE)
     expect(drill.get_by_test_id("name")).to_have_text(display_name)
     assert display_name and display_name != "sakura-5-2-01"
-    expect(drill.get_by_test_id("deployment")).to_have_text("13210")
+    expect(drill.get_by_test_id("deployment")).to_have_text("B_132993")
     expect(drill.locator("#choices button")).to_have_count(3)
     drill.screenshot(path=artifacts_dir / "drill.png", full_page=True)
 
@@ -122,7 +122,7 @@ def test_teacher_launches_textbook_for_class(
     expect(textbook.get_by_test_id("class")).to_have_text("5年2組")
     expect(textbook.get_by_test_id("role")).to_have_text(TEACHER_ROLE)
     expect(textbook.get_by_test_id("grade")).to_have_text("P5")
-    expect(textbook.get_by_test_id("deployment")).to_have_text("B113210000010")
+    expect(textbook.get_by_test_id("deployment")).to_have_text("S_B113210000010")
     expect(textbook.get_by_role("heading", name="指導者用デジタル教科書")).to_be_visible()
     # The textbook's privacy level is id_only: no name reaches it.
     expect(textbook.get_by_test_id("name")).to_have_count(0)
@@ -141,7 +141,7 @@ def test_junior_high_student_launches_cbt(
     expect(cbt.get_by_test_id("grade")).to_have_text("J1")
     expect(cbt.get_by_test_id("class")).to_have_text("1年A組")
     expect(cbt.get_by_test_id("role")).to_have_text(STUDENT_ROLE)
-    expect(cbt.get_by_test_id("deployment")).to_have_text("C113210000019")
+    expect(cbt.get_by_test_id("deployment")).to_have_text("S_C113210000019")
     expect(cbt.get_by_test_id("name")).to_have_count(0)
     cbt.screenshot(path=artifacts_dir / "cbt.png", full_page=True)
 

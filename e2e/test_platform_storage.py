@@ -171,7 +171,7 @@ def storage_tool(demo_server: DemoServer) -> Iterator[tuple[StorageTool, str]]:
             "deployments": [
                 {
                     "deployment_id": "storage-1",
-                    "org": "13210",
+                    "org": "132993",
                     "placements": [{"school": "B113210000010", "class": "1-1", "title": "保存"}],
                 }
             ],

@@ -124,7 +124,7 @@ def cross_site_tool(demo_server: DemoServer) -> Iterator[CrossSiteTool]:
             "deployments": [
                 {
                     "deployment_id": "cross-site-1",
-                    "org": "13210",
+                    "org": "132993",
                     "placements": [{"school": "B113210000010", "class": "1-1", "title": "越境"}],
                 }
             ],

@@ -89,6 +89,11 @@ CLASSES = [
         6,
     ),
 ]
+# まなび市 is fictional: 13299 is no municipality of Tokyo (its cities end at 13229); the sixth
+# digit is the 地方公共団体コード's check digit, so tools that check it accept the board's
+# deployment id B_132993.
+BOARD_CODE = "132993"
+LEGACY_BOARD_CODE = "13210"  # the board's code before it had six digits
 SCHOOLS = {
     "B113210000010": ("まなび市立さくら小学校", "sakura"),
     "C113210000019": ("まなび市立みどり中学校", "midori"),
@@ -114,8 +119,12 @@ def create_demo_roster(year: int | None = None) -> list[DemoSignIn]:
     the sign-ins to print."""
     if year is None:
         year = school_year_of(timezone.localdate())
+    # A demo database made before the board had a 6-digit code keeps its board, renamed.
+    Org.objects.filter(type=OrgType.DISTRICT, identifier=LEGACY_BOARD_CODE).update(
+        identifier=BOARD_CODE
+    )
     district, _ = Org.objects.get_or_create(
-        identifier="13210", defaults={"name": "まなび市教育委員会", "type": OrgType.DISTRICT}
+        identifier=BOARD_CODE, defaults={"name": "まなび市教育委員会", "type": OrgType.DISTRICT}
     )
     schools: dict[str, Org] = {}
     for code, (name, _slug) in SCHOOLS.items():

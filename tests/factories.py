@@ -78,7 +78,7 @@ class DistrictFactory(DjangoModelFactory[Org]):
 
     name = factory.Sequence(lambda n: f"まなび{n}市教育委員会")
     type = OrgType.DISTRICT
-    identifier = factory.Sequence(lambda n: f"9{n:05d}")  # never a demo code such as 13210
+    identifier = factory.Sequence(lambda n: f"9{n:05d}")  # never a demo code such as 132993
     parent = None
 
 

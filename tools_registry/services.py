@@ -10,8 +10,9 @@ from typing import Any
 from django.db import transaction
 
 from lti_platform.protocol import constants as c
+from lti_platform.protocol import deployment_ids
 from lti_platform.protocol import registration as rules
-from roster.models import Org, SchoolClass, User
+from roster.models import Org, OrgType, SchoolClass, User
 
 from .errors import ToolSpecError
 from .models import (
@@ -62,10 +63,31 @@ def _custom(value: Any, field: str) -> None:
 
 
 def default_deployment_id(org: Org) -> str:
-    """The deployment id the platform gives a deployment for ``org`` when none is chosen
-    (today the org's code; "" when it has none — the caller refuses then). Every place that
-    creates a deployment without a given id calls this one function."""
-    return org.identifier
+    """The deployment id the platform gives a deployment for ``org`` when none is chosen: the
+    学習eポータル標準モデル's form (``lti_platform.protocol.deployment_ids``), ``S_`` + a
+    school's 学校コード or ``B_`` + a board's 地方公共団体コード; an org whose code breaks that
+    rule gets its bare code (a legacy id, which ``register_tool`` warns about), one with no code
+    "" (the caller refuses then). Every place that creates a deployment without a given id
+    calls this one function."""
+    school = org.type == OrgType.SCHOOL
+    level = deployment_ids.OrgLevel.SCHOOL if school else deployment_ids.OrgLevel.BOARD
+    try:
+        return deployment_ids.standard_deployment_id(level, org.identifier)
+    except deployment_ids.DeploymentIdError:
+        return org.identifier
+
+
+def _deployment_id(value: Any, org: Org, field: str) -> str:
+    """A deployment's id: the given one, checked (a legacy id is kept), else the default."""
+    if value is None or value == "":
+        deployment_id = default_deployment_id(org)
+        if not deployment_id:
+            raise ToolSpecError(f"{field}: required when the org has no code")
+        return deployment_id
+    try:
+        return deployment_ids.parse_deployment_id(value).value
+    except deployment_ids.DeploymentIdError as exc:
+        raise ToolSpecError(f"{field}: {exc}") from exc
 
 
 def _org(ref: str, field: str) -> Org:
@@ -148,9 +170,7 @@ def register_tool_from_spec(spec: Mapping[str, Any], *, base_url: str = "") -> R
     for i, dep in enumerate(spec.get("deployments", [])):
         field = f"deployments[{i}]"
         org = _org(dep.get("org", ""), field + ".org")
-        deployment_id = dep.get("deployment_id") or default_deployment_id(org)
-        if not deployment_id:
-            raise ToolSpecError(f"{field}.deployment_id: required when the org has no code")
+        deployment_id = _deployment_id(dep.get("deployment_id"), org, field + ".deployment_id")
         dep_privacy = dep.get("privacy_level", "")
         if dep_privacy and dep_privacy not in PrivacyLevel.values:
             raise ToolSpecError(f"{field}.privacy_level: must be one of {PrivacyLevel.values}")
@@ -250,6 +270,8 @@ def save_dynamic_registration(
         )
     if existing.status == RegistrationStatus.APPROVED:
         fields["allowed_services"] = [s for s in existing.allowed_services if s in asked]
+        if not existing.deep_linking_url:  # deep linking was not granted: it stays off
+            fields["deep_linking_url"] = ""
     else:
         fields["allowed_services"] = asked
         fields["status"] = RegistrationStatus.PENDING

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 
 def test_a_change_is_recorded_with_who_what_before_and_after(demo_school: dict[str, User]) -> None:
     admin = demo_school["manabi-board-admin"]
-    board = Org.objects.get(type=OrgType.DISTRICT, identifier="13210")
+    board = Org.objects.get(type=OrgType.DISTRICT, identifier="132993")
     school = board.children.first()
     assert school is not None
     with transaction.atomic():

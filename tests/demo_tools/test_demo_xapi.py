@@ -297,7 +297,7 @@ def test_provisioning_keeps_active_credentials_and_replaces_inactive_ones(
     first = provision_lrs_credentials(issuer, issuer)
     register_demo_tools(issuer, issuer)  # seed_demo again: the tools' settings are rewritten
     assert provision_lrs_credentials(issuer, issuer) == first
-    board = Org.objects.get(type=OrgType.DISTRICT, identifier="13210")
+    board = Org.objects.get(type=OrgType.DISTRICT, identifier="132993")
     rows = LrsCredential.objects.order_by("key")
     assert sorted((r.key, r.registration.tool.slug, r.board_id, r.active) for r in rows) == sorted(
         [

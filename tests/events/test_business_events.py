@@ -106,7 +106,7 @@ def test_a_launch_publishes_launch_made_once(
             "school_class_id": student.home_class.pk,
             "class_sourced_id": str(student.home_class.sourced_id),
             "deployment_pk": deployment.pk,
-            "deployment_id": "13210",
+            "deployment_id": "B_132993",
             "timestamp": datetime.datetime.fromtimestamp(moment, tz=datetime.UTC)
             .isoformat(timespec="milliseconds")
             .replace("+00:00", "Z"),

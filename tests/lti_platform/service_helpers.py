@@ -31,7 +31,8 @@ ALL_SCOPES = (*c.AGS_SCOPES, c.SCOPE_NRPS)
 
 SAKURA = "B113210000010"
 MIDORI = "C113210000019"
-DISTRICT = "13210"
+DISTRICT = "132993"
+DISTRICT_DEPLOYMENT = "B_132993"  # the standard model's id of the board's deployment
 
 
 def demo_roster() -> dict[str, User]:
@@ -67,7 +68,7 @@ def register_tool(
     if deployments is None:
         deployments = [
             {
-                "deployment_id": DISTRICT,
+                "deployment_id": DISTRICT_DEPLOYMENT,
                 "org": DISTRICT,
                 "placements": [{"school": SAKURA, "class": "5-2", "title": f"{slug} 5-2"}],
             }
@@ -148,7 +149,7 @@ def counts() -> dict[str, int]:
     }
 
 
-def deployment(registration: Registration, deployment_id: str = DISTRICT) -> Deployment:
+def deployment(registration: Registration, deployment_id: str = DISTRICT_DEPLOYMENT) -> Deployment:
     return Deployment.objects.get(registration=registration, deployment_id=deployment_id)
 
 

@@ -83,7 +83,7 @@ def test_login_initiation_carries_every_parameter(student_login: Any) -> None:
     }
     assert login["iss"] == "http://testserver"
     assert login["client_id"] == registration.client_id
-    assert login["lti_deployment_id"] == "13210"
+    assert login["lti_deployment_id"] == "B_132993"
     assert login["target_link_uri"] == registration.target_link_uri
     student = User.objects.get(username="sakura-5-2-01")
     assert len(login["login_hint"]) == 40

@@ -22,7 +22,7 @@ from typing import Any
 
 from tests.serving import MANAGE_TIMEOUT, REPO_ROOT
 
-BOARD = "13210"  # the demo board (Org type district)
+BOARD = "132993"  # the demo board (Org type district)
 STARTUP_TIMEOUT = 60.0  # seconds for a forwarder to print that it runs (Django's start-up)
 STOP_TIMEOUT = 30.0  # seconds for a forwarder to record its batch and exit after SIGTERM
 DATABASE = "manabi.sqlite3"  # in MANABI_DATA_DIR (config/settings/base.py)

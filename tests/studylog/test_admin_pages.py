@@ -54,7 +54,7 @@ GOOD = {
 
 @pytest.fixture
 def board(demo_school: dict[str, User]) -> Org:
-    return Org.objects.get(type=OrgType.DISTRICT, identifier="13210")
+    return Org.objects.get(type=OrgType.DISTRICT, identifier="132993")
 
 
 def url(board: Org, rest: str = "") -> str:

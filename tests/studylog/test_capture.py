@@ -160,7 +160,7 @@ def test_a_score_becomes_one_scored_statement_in_its_transaction(
 
 
 def test_forwarding_rows_go_to_the_boards_active_lrss_only(demo_school: dict[str, User]) -> None:
-    board = Org.objects.get(type=OrgType.DISTRICT, identifier="13210")
+    board = Org.objects.get(type=OrgType.DISTRICT, identifier="132993")
     other_board = Org.objects.create(name="となり町教育委員会", type=OrgType.DISTRICT)
     active = LrsEndpoint.objects.create(board=board, name="A", url="https://lrs.example/xapi/")
     LrsEndpoint.objects.create(board=board, name="B", url="https://b.example/xapi/", active=False)

@@ -28,7 +28,7 @@ def test_an_lrs_whose_timeouts_do_not_fit_the_lease_is_still_tried(
 ) -> None:
     settings.XAPI_FORWARD_LEASE_SECONDS = 10
     lrs = LrsEndpoint(
-        board=Org.objects.get(type=OrgType.DISTRICT, identifier="13210"),
+        board=Org.objects.get(type=OrgType.DISTRICT, identifier="132993"),
         name="まなび市 LRS",
         url="http://127.0.0.1:9/xAPI/",  # never contacted
         connect_timeout=5.0,

@@ -89,7 +89,7 @@ def make_scores(count: int) -> list[uuid.UUID]:
 def lrs_row(demo_school: dict[str, User]) -> Callable[..., LrsEndpoint]:
     def make(url: str, *, username: str, password: str, **fields: Any) -> LrsEndpoint:
         lrs = LrsEndpoint(
-            board=Org.objects.get(type=OrgType.DISTRICT, identifier="13210"),
+            board=Org.objects.get(type=OrgType.DISTRICT, identifier="132993"),
             name="まなび市 LRS",
             url=url,
             username=username,

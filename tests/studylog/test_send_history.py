@@ -33,7 +33,7 @@ MAY_1_JST = datetime.datetime(2026, 4, 30, 15, 0, tzinfo=UTC)  # 2026-05-01 00:0
 
 @pytest.fixture
 def board(demo_school: dict[str, User]) -> Org:
-    return Org.objects.get(type=OrgType.DISTRICT, identifier="13210")
+    return Org.objects.get(type=OrgType.DISTRICT, identifier="132993")
 
 
 @pytest.fixture

@@ -12,10 +12,11 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from tests.factories import SchoolClassFactory
+from roster.models import Org, OrgType
+from tests.factories import SchoolClassFactory, SchoolFactory
 from tools_registry.errors import ToolSpecError
 from tools_registry.models import Deployment, Placement, Registration, Tool
-from tools_registry.services import register_tool_from_spec
+from tools_registry.services import default_deployment_id, register_tool_from_spec
 
 pytestmark = pytest.mark.django_db
 
@@ -60,7 +61,7 @@ def test_register_from_file_prints_tool_side_configuration(
         "tool": "kanji",
         "issuer": "http://testserver",
         "client_id": registration.client_id,
-        "deployment_ids": [SAKURA],
+        "deployment_ids": ["S_" + SAKURA],
         "auth_login_url": "http://testserver/lti/authorize",
         "key_set_url": "http://testserver/lti/jwks",
     }
@@ -141,3 +142,102 @@ def test_platform_storage_is_off_unless_the_spec_says_so(schools: None) -> None:
     spec["registration"]["platform_storage"] = True
     register_tool_from_spec(spec)
     assert Registration.objects.get(tool__slug="kanji").platform_storage is True
+
+
+# --- deployment ids in the 学習eポータル標準モデル's form ------------------------------------
+
+
+@pytest.fixture
+def board() -> None:
+    """A board with a real-form 地方公共団体コード and its school with a 学校コード."""
+    sakura = SchoolFactory.create(
+        identifier=SAKURA, parent__identifier="132993", parent__name="まなび市教育委員会"
+    )
+    SchoolClassFactory.create(school=sakura, class_code="5-2")
+
+
+def _with_deployments(*deployments: dict[str, Any]) -> dict[str, Any]:
+    spec = copy.deepcopy(SPEC)
+    spec["deployments"] = list(deployments)
+    return spec
+
+
+def test_deployment_ids_default_to_the_standard_form(board: None) -> None:
+    registration = register_tool_from_spec(_with_deployments({"org": "132993"}, {"org": SAKURA}))
+    assert sorted(registration.deployments.values_list("deployment_id", flat=True)) == [
+        "B_132993",
+        "S_B113210000010",
+    ]
+
+
+@pytest.mark.parametrize("deployment_id", ["B_132993", "S_B113210000010", "P_13"])
+def test_a_given_standard_id_is_kept(board: None, deployment_id: str) -> None:
+    registration = register_tool_from_spec(
+        _with_deployments({"deployment_id": deployment_id, "org": "132993"})
+    )
+    assert list(registration.deployments.values_list("deployment_id", flat=True)) == [deployment_id]
+
+
+@pytest.mark.parametrize(
+    ("deployment_id", "message"),
+    [
+        (
+            "B_13210",
+            "deployments[0].deployment_id: B_ must be followed by the board's 6-digit "
+            "地方公共団体コード (prefecture 01–47, three digits, a check digit), not '13210'",
+        ),
+        (
+            "B_132990",
+            "deployments[0].deployment_id: B_132990: the 地方公共団体コード's check digit is "
+            "wrong (expected 132993)",
+        ),
+        (
+            "S_B1132100000",
+            "deployments[0].deployment_id: S_ must be followed by the school's 13-character "
+            "学校コード (a letter A–H, a digit, the prefecture code 01–47, nine digits), "
+            "not 'B1132100000'",
+        ),
+        (
+            "P_99",
+            "deployments[0].deployment_id: P_ must be followed by the two-digit prefecture "
+            "code 01–47, not '99'",
+        ),
+        (
+            "board one",
+            "deployments[0].deployment_id: a deployment id is at most 255 printable ASCII "
+            "characters without spaces, not 'board one'",
+        ),
+    ],
+)
+def test_a_malformed_standard_id_names_the_rule_and_writes_nothing(
+    board: None, deployment_id: str, message: str
+) -> None:
+    spec = _with_deployments({"deployment_id": deployment_id, "org": "132993"})
+    with pytest.raises(ToolSpecError) as raised:
+        register_tool_from_spec(spec)
+    assert str(raised.value) == message
+    assert (Tool.objects.count(), Registration.objects.count(), Deployment.objects.count()) == (
+        0,
+        0,
+        0,
+    )
+
+
+def test_a_legacy_id_is_accepted_with_a_warning(board: None, tmp_path: Path, capsys: Any) -> None:
+    path = tmp_path / "kanji.json"
+    spec = _with_deployments({"deployment_id": "13210", "org": "132993"})
+    path.write_text(json.dumps(spec, ensure_ascii=False), encoding="utf-8")
+    call_command("register_tool", str(path))
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["deployment_ids"] == ["13210"]
+    assert captured.err == (
+        "warning: deployment_id '13210' (まなび市教育委員会) is not in the 学習eポータル標準モデル "
+        "form (S_ + 学校コード, B_ + 地方公共団体コード, P_ + 都道府県コード): tools that check "
+        "it refuse every launch; use 'B_132993' (or omit deployment_id)\n"
+    )
+
+
+def test_an_org_without_a_standard_code_keeps_its_bare_code(schools: None) -> None:
+    board = Org.objects.get(type=OrgType.DISTRICT)
+    assert default_deployment_id(board) == board.identifier  # 9xxxxx: no prefecture 90–99
+    assert default_deployment_id(SchoolFactory.build(identifier="")) == ""

@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from demo_tools.setup import provision_lrs_credentials, register_demo_tools
 from lti_platform.keys import ensure_keys
-from roster.demo import DEMO_PASSWORD, create_demo_roster
+from roster.demo import BOARD_CODE, DEMO_PASSWORD, create_demo_roster
 from roster.models import Org, OrgType
 from studylog.forwarder import set_password
 from studylog.models import LrsEndpoint
@@ -17,7 +17,7 @@ from studylog.models import LrsEndpoint
 
 def demo_lrs(url: str, username: str, password: str) -> LrsEndpoint:
     """The demo board forwards its study logs to ``url`` (one LRS row, updated in place)."""
-    board = Org.objects.get(type=OrgType.DISTRICT, identifier="13210")
+    board = Org.objects.get(type=OrgType.DISTRICT, identifier=BOARD_CODE)
     lrs = LrsEndpoint.objects.filter(board=board, name="デモ LRS（Ralph）").first() or LrsEndpoint(
         board=board, name="デモ LRS（Ralph）"
     )

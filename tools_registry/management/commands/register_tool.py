@@ -9,8 +9,10 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from lti_platform.protocol.deployment_ids import DeploymentIdError, parse_deployment_id
 from tools_registry.errors import ToolSpecError
-from tools_registry.services import register_tool_from_spec
+from tools_registry.models import Registration
+from tools_registry.services import default_deployment_id, register_tool_from_spec
 
 
 class Command(BaseCommand):
@@ -34,6 +36,7 @@ class Command(BaseCommand):
             )
         except ToolSpecError as exc:
             raise CommandError(f"{path}: {exc}") from exc
+        self._warn_legacy_deployment_ids(registration)
         issuer = settings.LTI_ISSUER
         self.stdout.write(
             json.dumps(
@@ -51,3 +54,25 @@ class Command(BaseCommand):
                 indent=2,
             )
         )
+
+    def _warn_legacy_deployment_ids(self, registration: Registration) -> None:
+        """Warn about each deployment id not in the standard model's form: still accepted, but
+        tools that check the form refuse its launches."""
+        for deployment in registration.deployments.select_related("org").order_by("pk"):
+            if _is_standard(deployment.deployment_id):
+                continue
+            suggested = default_deployment_id(deployment.org)
+            hint = f"; use {suggested!r} (or omit deployment_id)" if _is_standard(suggested) else ""
+            self.stderr.write(
+                f"warning: deployment_id {deployment.deployment_id!r} ({deployment.org.name}) "
+                "is not in the 学習eポータル標準モデル form (S_ + 学校コード, "
+                "B_ + 地方公共団体コード, P_ + 都道府県コード): tools that check it refuse "
+                f"every launch{hint}"
+            )
+
+
+def _is_standard(deployment_id: str) -> bool:
+    try:
+        return parse_deployment_id(deployment_id).is_standard
+    except DeploymentIdError:  # an id written before the rule (the admin): legacy too
+        return False
