@@ -6,7 +6,7 @@ from collections import defaultdict
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 
 from assignments import progress
 from lti_platform.services import Tile, launch_tiles
@@ -20,6 +20,8 @@ from . import gradebook
 def home(request: HttpRequest) -> HttpResponse:
     user = request.user
     assert isinstance(user, User)  # noqa: S101  (login_required)
+    if user.role == RosterRole.VENDOR:  # a vendor teaches no class: its home is the console
+        return redirect("portal:vendor_home")
     tiles = launch_tiles(user)
     if user.role == RosterRole.STUDENT:
         context = {"tiles": tiles, "agenda": progress.agenda(user)}

@@ -351,12 +351,16 @@ def _messages(value: Any, domains: Sequence[str], supported: Supported) -> tuple
     return tuple(messages)
 
 
-def parse_client_metadata(body: Any, supported: Supported) -> ClientMetadata:
+def parse_client_metadata(
+    body: Any, supported: Supported, *, jwks_uri_required: bool = True
+) -> ClientMetadata:
     """Validate a client registration request; raise InvalidClientMetadata (or
     InvalidRedirectUri) naming the first field at fault.
 
     Message types, placements and claims the platform does not offer are left out (the echo
     shows the tool what was taken); a scope it does not offer is an error.
+    ``jwks_uri_required=False``: a registration made by hand may give a public key instead
+    (the caller checks it); Dynamic Registration always requires the URL.
     """
     if not isinstance(body, dict):
         raise _fail("the client metadata must be a JSON object")
@@ -394,7 +398,7 @@ def parse_client_metadata(body: Any, supported: Supported) -> ClientMetadata:
         client_name=client_name,
         initiate_login_uri=_url(body.get("initiate_login_uri"), "initiate_login_uri", domains),
         redirect_uris=redirects,
-        jwks_uri=_url(body.get("jwks_uri"), "jwks_uri", domains),
+        jwks_uri=_url(body.get("jwks_uri"), "jwks_uri", domains, required=jwks_uri_required),
         scopes=_scopes(body, supported.scopes),
         domain=domain,
         secondary_domains=secondary,
