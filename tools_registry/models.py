@@ -127,6 +127,8 @@ class Registration(models.Model):
     client_metadata = models.JSONField(
         _("登録メタデータ"), default=dict, blank=True, editable=False
     )
+    # Why a board rejected the registration, shown to its vendor; "" unless rejected.
+    rejection_reason = models.TextField(_("却下の理由"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
