@@ -174,6 +174,27 @@ def check_token(authorization: str, *, now: datetime.datetime | None = None) -> 
     return token
 
 
+def registration_of_token(authorization: str) -> Registration | None:
+    """The registration an ``Authorization: Bearer`` registration token made or re-registers,
+    used or not, expired or not (for the diagnostics of a refused registration); else None."""
+    try:
+        secret = _bearer(authorization)
+    except BearerError:
+        return None
+    token = (
+        RegistrationToken.objects.select_related("registration", "tool__registration")
+        .filter(token_hash=_hash(secret))
+        .first()
+    )
+    if token is None:
+        return None
+    if token.registration is not None:
+        return token.registration
+    if token.tool is not None:
+        return Registration.objects.filter(tool=token.tool).first()
+    return None
+
+
 def _services(scopes: tuple[str, ...]) -> list[str]:
     return [
         service

@@ -228,3 +228,49 @@ class ConfigGeneration(models.Model):
 
     def __str__(self) -> str:
         return str(self.value)
+
+
+class DiagnosticKind(models.TextChoices):
+    """Which endpoint family refused the request."""
+
+    AUTHORIZE = "authorize", _("起動（認証リクエスト）")
+    TOKEN = "token", _("アクセストークン")
+    DEEP_LINKING = "deep_linking", _("課題の受け取り（Deep Linking）")
+    SERVICE = "service", _("成績・名簿サービス")
+    REGISTRATION = "registration", _("ツールの登録")
+
+
+class LaunchDiagnostic(models.Model):
+    """A refused request, with a reason the tool's vendor can act on (``diagnostics``).
+
+    No personal data: no names, e-mail addresses, e-portal UUIDs, hints or tokens — only the
+    protocol error, its English description (scrubbed) and a message key with its parameters
+    for the page's language. Repeats of the same refusal within a few minutes are counted on
+    one row. Rows older than ``LTI_DIAGNOSTICS_RETENTION_DAYS`` are deleted."""
+
+    registration = models.ForeignKey(
+        "tools_registry.Registration",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="diagnostics",
+    )
+    client_id = models.CharField(max_length=64, blank=True)
+    kind = models.CharField(max_length=16, choices=DiagnosticKind.choices)
+    error = models.CharField(max_length=64)
+    description = models.CharField(max_length=500)
+    message_key = models.CharField(max_length=64)
+    params = models.JSONField(default=dict, blank=True)
+    status = models.PositiveSmallIntegerField()
+    fingerprint = models.CharField(max_length=64, db_index=True)
+    count = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(db_index=True)
+    last_seen_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = _("起動の診断記録")
+        verbose_name_plural = _("起動の診断記録")
+        ordering = ["-last_seen_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.error}: {self.description}"

@@ -9,7 +9,7 @@ from http import HTTPStatus
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from . import dynamic_registration, rendering
+from . import diagnostics, dynamic_registration, rendering
 from .errors import MethodNotAllowed, UnsupportedMediaType
 from .protocol.errors import ProtocolError
 from .protocol.registration import InvalidClientMetadata
@@ -46,14 +46,15 @@ def _read_metadata(request: HttpRequest) -> object:
 @csrf_exempt
 def register(request: HttpRequest) -> HttpResponse:
     """``POST /lti/register``: a tool registers itself with a registration token (RFC 7591)."""
+    authorization = request.headers.get("Authorization", "")
     try:
         if request.method != "POST":
             raise MethodNotAllowed(["POST"])
-        authorization = request.headers.get("Authorization", "")
         dynamic_registration.check_token(authorization)
         body = dynamic_registration.register_client(
             authorization=authorization, body=_read_metadata(request)
         )
     except ProtocolError as exc:
+        diagnostics.registration_refused(exc, authorization=authorization)
         return rendering.oauth_error(exc)
     return rendering.no_store(JsonResponse(body, status=HTTPStatus.CREATED))

@@ -17,7 +17,7 @@ from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from . import ags, nrps, rendering, tokens
+from . import ags, diagnostics, nrps, rendering, tokens
 from .errors import (
     MethodNotAllowed,
     NotAcceptable,
@@ -43,6 +43,7 @@ WRITE_LINEITEMS = (c.SCOPE_LINEITEM,)
 @csrf_exempt
 def token(request: HttpRequest) -> HttpResponse:
     """OAuth 2.0 token endpoint: client_credentials with a private_key_jwt client assertion."""
+    form: dict[str, str] = {}
     try:
         if request.method != "POST":
             raise MethodNotAllowed(["POST"])
@@ -54,6 +55,7 @@ def token(request: HttpRequest) -> HttpResponse:
             raise oauth.InvalidRequest("the form body is too large") from exc
         body = tokens.issue_access_token(form=form)
     except ProtocolError as exc:
+        diagnostics.token_refused(form, exc)
         return rendering.oauth_error(exc)
     return rendering.no_store(JsonResponse(body))
 
@@ -133,17 +135,19 @@ def service(methods: dict[str, tuple[str, ...]]) -> Callable[[Handler], Handler]
         def wrapper(
             request: HttpRequest, deployment: int, context: str, **kwargs: Any
         ) -> HttpResponse:
+            client: tokens.ServiceClient | None = None
+            authorization = request.headers.get("Authorization", "")
             try:
                 scopes = methods.get(request.method or "")
                 if scopes is None:
                     raise MethodNotAllowed(methods)
                 _check_query(request)
-                client = tokens.authenticate(
-                    request.headers.get("Authorization", ""), any_of=scopes
-                )
+                client = tokens.authenticate(authorization, any_of=scopes)
                 ctx = ags.service_context(client.registration, deployment, context)
                 return view(request, ctx, **kwargs)
             except ProtocolError as exc:
+                registration = client.registration if client is not None else None
+                diagnostics.service_refused(registration, exc, authorization=authorization)
                 return rendering.json_error(exc)
 
         return wrapper

@@ -102,3 +102,14 @@ def authenticate(authorization: str, *, any_of: tuple[str, ...]) -> ServiceClien
     if not scopes.intersection(any_of):
         raise InsufficientScope(f"this request needs one of the scopes {' '.join(any_of)}")
     return ServiceClient(registration=registration, scopes=scopes)
+
+
+def registration_of_bearer(authorization: str) -> Registration | None:
+    """The tool whose access token an ``Authorization: Bearer`` header carries, expired or not
+    (for the diagnostics of a refused service call); None for an unknown token."""
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    row = AccessToken.objects.filter(token_hash=_hash(token.strip())).select_related("registration")
+    found = row.first()
+    return found.registration if found is not None else None

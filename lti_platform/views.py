@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from http import HTTPStatus
 from typing import Any
 
 from csp.constants import SELF
@@ -19,7 +20,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from roster.models import User
 
-from . import deep_linking, rendering, services, submission_review
+from . import deep_linking, diagnostics, rendering, services, submission_review
 from .errors import AssignmentClosed, DeepLinkingRefused, MethodNotAllowed, PlatformError
 from .keys import key_ring
 from .protocol import oidc
@@ -137,6 +138,7 @@ def deep_linking_return(request: HttpRequest) -> HttpResponse:
     try:
         received = deep_linking.receive_response(acting_user=user, token=token)
     except DeepLinkingRefused as exc:
+        diagnostics.deep_linking_refused(token, exc)
         refused = {"description": exc.description, "errormsg": exc.errormsg}
         return render(request, "lti_platform/deep_linking_error.html", refused, status=exc.status)
     context: dict[str, object] = {
@@ -170,7 +172,7 @@ def authorize(request: HttpRequest) -> HttpResponse:
     try:
         oidc.check_text(params)  # before anything, the re-post included, echoes a parameter
     except UntrustedRedirectError as exc:
-        return rendering.error_page(request, exc)
+        return _authorize_refused_page(request, params, exc)
     if _without_session_cookie(request, params):
         fields = {**params, SAME_SITE_REPOST: "1"}
         return rendering.form_post(
@@ -187,8 +189,25 @@ def authorize(request: HttpRequest) -> HttpResponse:
             review=submission_review.resolve,
         )
     except UntrustedRedirectError as exc:
-        return rendering.error_page(request, exc)
+        return _authorize_refused_page(request, params, exc)
+    if "error" in form.fields:  # an OIDC error answered to the trusted redirect_uri
+        diagnostics.authorize_refused(
+            params,
+            error=form.fields["error"],
+            description=form.fields.get("error_description", ""),
+            status=HTTPStatus.OK,
+        )
     return rendering.form_post(request, form.action, form.fields, title=_("ツールを開いています…"))
+
+
+def _authorize_refused_page(
+    request: HttpRequest, params: dict[str, str], exc: UntrustedRedirectError
+) -> HttpResponse:
+    """The error page of a request whose redirect_uri cannot be trusted, recorded."""
+    diagnostics.authorize_refused(
+        params, error=exc.error, description=exc.description, status=int(exc.status)
+    )
+    return rendering.error_page(request, exc)
 
 
 def _without_session_cookie(request: HttpRequest, params: dict[str, str]) -> bool:

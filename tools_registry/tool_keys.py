@@ -2,6 +2,11 @@
 most once per ``LTI_JWKS_REFETCH_SECONDS`` per registration) or a static PEM. Keys without
 ``alg`` are taken as RS256.
 
+A fetch that fails raises ``JwksUnreachable``: its message stays the one the token endpoint
+answers, its ``reason`` says what happened for the launch diagnostics ("tool JWKS
+unreachable: timeout after 5 s"). ``refresh_tool_keys`` forgets the cached copy and fetches
+now (the vendor console's 「鍵を再取得」).
+
 Whoever knows a client_id can send the token endpoint an assertion with any ``kid``; without
 the limit each one would make the platform fetch the tool's JWKS (or wait out its timeouts
 when the tool's server is down). The limit and the cached keys live in Django's cache, which
@@ -28,7 +33,37 @@ from .models import Registration
 
 logger = logging.getLogger("manabi.tool_keys")
 
-JWKS_TIMEOUT = (3.05, 5)
+JWKS_TIMEOUT = (3.05, 5)  # connect, read (seconds)
+UNREACHABLE = "the tool's JWKS URL could not be fetched"
+
+
+class JwksUnreachable(ToolKeyError):
+    """The tool's JWKS could not be fetched; ``reason`` says why, for the diagnostics."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(UNREACHABLE)
+        self.reason = reason
+
+
+def _seconds(value: float) -> str:
+    return f"{value:g} s"
+
+
+def _unreachable_reason(exc: Exception) -> str:
+    """What went wrong, in words a tool's developer can act on (no URL query, no body)."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return f"tool JWKS unreachable: connection timeout after {_seconds(JWKS_TIMEOUT[0])}"
+    if isinstance(exc, requests.Timeout):
+        return f"tool JWKS unreachable: timeout after {_seconds(JWKS_TIMEOUT[1])}"
+    if isinstance(exc, requests.HTTPError) and exc.response is not None:
+        return f"tool JWKS unreachable: HTTP {exc.response.status_code}"
+    if isinstance(exc, requests.ConnectionError):
+        return "tool JWKS unreachable: connection failed"
+    if isinstance(exc, ValueError | KeyError | TypeError):  # requests' JSONDecodeError too
+        return "tool JWKS unreachable: the answer is not a JSON document with a keys list"
+    return "tool JWKS unreachable: request failed"
+
+
 JWKS_CACHE_SECONDS = 300
 MAX_JWKS_BYTES = 256 * 1024
 
@@ -67,13 +102,16 @@ def _fetch(registration: Registration, now: float) -> list[dict[str, Any]]:
     whose server is down would otherwise cost each request the full timeouts)."""
     failed = _limit_key("failed", registration)
     if _within_window(cache.get(failed), now):
-        raise ToolKeyError("the tool's JWKS URL could not be fetched")
+        last = cache.get(_limit_key("reason", registration)) or "tool JWKS unreachable"
+        within = _seconds(float(settings.LTI_JWKS_REFETCH_SECONDS))
+        raise JwksUnreachable(f"{last} (not retried within {within} of the failure)")
     try:
         return _fetch_jwks(registration.jwks_url)
-    except ToolKeyError:
+    except JwksUnreachable as exc:
         window = float(settings.LTI_JWKS_REFETCH_SECONDS)
         if window > 0:
             cache.set(failed, now, timeout=window)
+            cache.set(_limit_key("reason", registration), exc.reason, timeout=window)
         raise
 
 
@@ -82,20 +120,27 @@ def _fetch_jwks(url: str) -> list[dict[str, Any]]:
         response = requests.get(url, timeout=JWKS_TIMEOUT, headers={"Accept": "application/json"})
         response.raise_for_status()
         if len(response.content) > MAX_JWKS_BYTES:
-            raise ToolKeyError("the tool's JWKS document is too large")
+            raise JwksUnreachable(
+                f"tool JWKS unreachable: the document is larger than {MAX_JWKS_BYTES} bytes"
+            )
         keys = response.json()["keys"]
     except (requests.RequestException, ValueError, KeyError, TypeError) as exc:
         logger.warning("could not fetch tool JWKS %s: %s", url, exc)
-        raise ToolKeyError("the tool's JWKS URL could not be fetched") from exc
+        raise JwksUnreachable(_unreachable_reason(exc)) from exc
     if not isinstance(keys, list):
-        raise ToolKeyError("the tool's JWKS document has no keys list")
+        raise JwksUnreachable(_unreachable_reason(TypeError()))
     valid = [k for k in keys if isinstance(k, dict) and k.get("kty") == "RSA"]
     cache.set(_cache_key(url), json.dumps(valid), JWKS_CACHE_SECONDS)
     return valid
 
 
+def _usable(keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """RS256 signing keys; a key without ``alg`` (or ``use``) is taken as one."""
+    return [k for k in keys if k.get("alg", "RS256") == "RS256" and k.get("use", "sig") == "sig"]
+
+
 def _pick(keys: list[dict[str, Any]], kid: str | None) -> dict[str, Any] | None:
-    usable = [k for k in keys if k.get("alg", "RS256") == "RS256" and k.get("use", "sig") == "sig"]
+    usable = _usable(keys)
     if kid is None:
         return usable[0] if len(usable) == 1 else None
     return next((k for k in usable if k.get("kid") == kid), None)
@@ -142,3 +187,20 @@ def tool_public_key(
             raise ToolKeyError("the tool's registered public key is not RSA")
         return key
     raise ToolKeyError("the tool has neither a JWKS URL nor a public key")
+
+
+def refresh_tool_keys(registration: Registration) -> list[str]:
+    """Forget the cached JWKS of ``registration`` and fetch it now; return the usable keys'
+    ``kid`` values (``""`` for a key without one).
+
+    For a vendor who rotated the tool's key (「鍵を再取得」): the next launch or token request
+    uses the new keys at once. Not rate-limited by ``LTI_JWKS_REFETCH_SECONDS`` — the caller
+    is a signed-in vendor, not anyone who knows a client_id; a failure still marks the window
+    so that requests do not wait out the timeouts again. Raise ``JwksUnreachable`` (with its
+    ``reason``) when the fetch fails, ``ToolKeyError`` when the tool has no JWKS URL."""
+    if not registration.jwks_url:
+        raise ToolKeyError("the tool has no JWKS URL (its key is a registered PEM)")
+    cache.delete(_cache_key(registration.jwks_url))
+    cache.delete(_limit_key("failed", registration))
+    keys = _fetch(registration, time.time())
+    return [str(k.get("kid", "")) for k in _usable(keys)]

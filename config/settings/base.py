@@ -244,6 +244,9 @@ LTI_JWKS_MAX_AGE = 300  # Cache-Control max-age of the JWKS document
 # registration (tools_registry/tool_keys.py): a client_id is no licence to make us fetch.
 LTI_JWKS_REFETCH_SECONDS = float(os.environ.get("MANABI_JWKS_REFETCH_SECONDS", "60"))
 LTI_RETIRED_KEY_GRACE = 7 * 24 * 3600  # retired keys stay published this long
+# Refused launches, token requests and service calls are kept this many days for the vendors'
+# and boards' diagnostics pages (lti_platform/diagnostics.py).
+LTI_DIAGNOSTICS_RETENTION_DAYS = int(os.environ.get("MANABI_DIAGNOSTICS_RETENTION_DAYS", "30"))
 LTI_KEY_REFRESH_SECONDS = 30  # how often a worker re-reads the key table
 # Registrations, placements, classes, line items and token rows are cached per worker process
 # at most this long; a database generation counter (bumped by triggers on every write to those
