@@ -1,6 +1,14 @@
 from django.urls import include, path
 
-from . import assignment_frame, class_page, school_admin, views
+from . import (
+    assignment_frame,
+    board_tools,
+    class_page,
+    diagnostics_views,
+    school_admin,
+    vendor_console,
+    views,
+)
 
 app_name = "portal"
 urlpatterns = [
@@ -34,5 +42,57 @@ urlpatterns = [
         school_admin.reset_password,
         name="school_person_password",
     ),
+    path("school/<uuid:school_id>/tools", board_tools.school_tools, name="school_tools"),
+    path("school/<uuid:school_id>/tools/place", board_tools.place, name="school_tool_place"),
+    path(
+        "school/<uuid:school_id>/tools/<int:placement_id>/remove",
+        board_tools.unplace,
+        name="school_tool_remove",
+    ),
+    path("school/board/<uuid:board_id>/tools", board_tools.tools, name="board_tools"),
+    path(
+        "school/board/<uuid:board_id>/tools/<int:registration_id>",
+        board_tools.review,
+        name="board_tool",
+    ),
+    path(
+        "school/board/<uuid:board_id>/tools/<int:registration_id>/approve",
+        board_tools.approve,
+        name="board_tool_approve",
+    ),
+    path(
+        "school/board/<uuid:board_id>/tools/<int:registration_id>/reject",
+        board_tools.reject,
+        name="board_tool_reject",
+    ),
+    path(
+        "school/board/<uuid:board_id>/tools/<int:registration_id>/deploy",
+        board_tools.deploy,
+        name="board_tool_deploy",
+    ),
     path("school/board/<uuid:board_id>/", include("studylog.admin_urls")),
+    path("vendor/", vendor_console.home, name="vendor_home"),
+    path("vendor/tools/new", vendor_console.new_tool, name="vendor_new_tool"),
+    path("vendor/tools/<slug:slug>/", vendor_console.tool_page, name="vendor_tool"),
+    path("vendor/tools/<slug:slug>/edit", vendor_console.edit_tool, name="vendor_edit_tool"),
+    path(
+        "vendor/tools/<slug:slug>/dynamic-registration",
+        vendor_console.start_registration,
+        name="vendor_start_registration",
+    ),
+    path(
+        "vendor/tools/<slug:slug>/refresh-keys",
+        vendor_console.refresh_keys,
+        name="vendor_refresh_keys",
+    ),
+    path(
+        "school/board/<uuid:board_id>/diagnostics",
+        diagnostics_views.board_diagnostics,
+        name="board_diagnostics",
+    ),
+    path(
+        "vendor/tools/<slug:slug>/diagnostics",
+        diagnostics_views.tool_diagnostics,
+        name="vendor_tool_diagnostics",
+    ),
 ]

@@ -18,8 +18,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.template import TemplateDoesNotExist
-from django.template.loader import get_template
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
@@ -31,8 +29,6 @@ from roster.models import User
 from tools_registry.errors import ToolKeyError
 from tools_registry.models import PrivacyLevel, Service, Tool
 from tools_registry.tool_keys import JwksUnreachable
-
-DIAGNOSTICS_TEMPLATE = "portal/vendor/_diagnostics.html"  # engineer C's launch diagnostics
 
 
 def _vendor(request: HttpRequest) -> User:
@@ -254,15 +250,6 @@ def edit_tool(request: HttpRequest, slug: str) -> HttpResponse:
     return _form_page(request, ToolForm.of(vendor_tools.tool_values(tool.registration)), tool)
 
 
-def _diagnostics_template() -> str:
-    """Engineer C's diagnostics include, when it exists (the page works without it)."""
-    try:
-        get_template(DIAGNOSTICS_TEMPLATE)
-    except TemplateDoesNotExist:
-        return ""
-    return DIAGNOSTICS_TEMPLATE
-
-
 def _tool_page(
     request: HttpRequest,
     tool: Tool,
@@ -278,7 +265,6 @@ def _tool_page(
         "start_form": start_form or StartRegistrationForm(),
         "started_url": started_url,
         "error": error,
-        "diagnostics_template": _diagnostics_template(),
     }
     return render(request, "portal/vendor/tool.html", context, status=status)
 
