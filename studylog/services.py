@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from audit import trail
 from dbtools.writelock import serialized_writes
 from roster import administration
 from roster.administration import AnyUser, NotAdministered
@@ -352,6 +353,34 @@ def _after_commit(message: str, *args: object) -> None:
     transaction.on_commit(lambda: audit.info(message, *args))
 
 
+def _settings_of(lrs: LrsEndpoint) -> dict[str, object]:
+    """An LRS's settings as the audit trail keeps them (never the password)."""
+    return {
+        "name": lrs.name,
+        "url": lrs.url,
+        "username": lrs.username,
+        "xapi_version": lrs.xapi_version,
+        "batch_size": lrs.batch_size,
+        "connect_timeout": lrs.connect_timeout,
+        "read_timeout": lrs.read_timeout,
+        "active": lrs.active,
+    }
+
+
+def _trail(
+    user: User,
+    action: str,
+    target: object,
+    org: Org,
+    *,
+    before: dict[str, object] | None = None,
+    after: dict[str, object] | None = None,
+) -> None:
+    """One audit event (inside the action's transaction, or in one of its own)."""
+    with transaction.atomic():
+        trail.record(actor=user, action=action, target=target, org=org, before=before, after=after)
+
+
 # --- actions ---------------------------------------------------------------------------------
 
 
@@ -364,6 +393,7 @@ def add_lrs(*, acting_user: AnyUser, board: Org, values: LrsSettings) -> LrsEndp
     _apply(lrs, values)
     with serialized_writes(), transaction.atomic():
         lrs.save()
+        _trail(user, "lrs.added", lrs, board, after=_settings_of(lrs))
         _after_commit(
             "lrs added: by user %s, board %s, lrs %s: url %s, xAPI %s, batch %s, password %s",
             user.pk,
@@ -382,11 +412,14 @@ def update_lrs(*, acting_user: AnyUser, lrs: LrsEndpoint, values: LrsSettings) -
     the changed fields. Raises ``NotAdministered`` or ``LrsSettingsInvalid``."""
     user = _check(acting_user, lrs.board)
     _validate(values, lrs)
+    before = _settings_of(lrs)
     changed = _apply(lrs, values)
     if not changed:
         return []
     with serialized_writes(), transaction.atomic():
         lrs.save(update_fields=["password_encrypted" if c == "password" else c for c in changed])
+        after = _settings_of(lrs) | ({"password": "(changed)"} if "password" in changed else {})
+        _trail(user, "lrs.changed", lrs, lrs.board, before=before, after=after)
         _after_commit(
             "lrs changed: by user %s, board %s, lrs %s: %s",
             user.pk,
@@ -403,6 +436,14 @@ def set_lrs_active(*, acting_user: AnyUser, lrs: LrsEndpoint, active: bool) -> N
     user = _check(acting_user, lrs.board)
     with serialized_writes(), transaction.atomic():
         LrsEndpoint.objects.filter(pk=lrs.pk).update(active=active)
+        _trail(
+            user,
+            "lrs.activated" if active else "lrs.deactivated",
+            lrs,
+            lrs.board,
+            before={"active": lrs.active},
+            after={"active": active},
+        )
         _after_commit(
             "lrs %s: by user %s, board %s, lrs %s",
             "activated" if active else "deactivated",
@@ -420,6 +461,14 @@ def replay_dead_letters(
     many went back to pending."""
     user = _check(acting_user, lrs.board)
     count = forwarder.replay(lrs=lrs, forwarding_ids=forwarding_ids)  # atomic, serialized
+    with serialized_writes():
+        _trail(
+            user,
+            "lrs.dead_letters_replayed",
+            lrs,
+            lrs.board,
+            after={"count": count, "which": "all" if forwarding_ids is None else forwarding_ids},
+        )
     _after_commit(
         "lrs dead letters replayed: by user %s, board %s, lrs %s, %d (%s)",
         user.pk,
@@ -435,6 +484,8 @@ def resume_lrs(*, acting_user: AnyUser, lrs: LrsEndpoint) -> None:
     """Clear the LRS's alert and back-off: the next pass tries it."""
     user = _check(acting_user, lrs.board)
     forwarder.resume(lrs=lrs)  # atomic, serialized
+    with serialized_writes():
+        _trail(user, "lrs.resumed", lrs, lrs.board, before={"alert": lrs.alert[:200]})
     _after_commit(
         "lrs resumed: by user %s, board %s, lrs %s (alert was %r)",
         user.pk,
@@ -456,6 +507,17 @@ def issue_tool_credential(
         credential, secret = issue_credential(registration=registration, label=label.strip()[:200])
         LrsCredential.objects.filter(pk=credential.pk).update(board=board)
         credential.board = board
+        _trail(
+            user,
+            "lrs_credential.issued",
+            credential,
+            board,
+            after={
+                "tool": registration.tool.name,
+                "key": credential.key,
+                "label": credential.label,
+            },
+        )
         _after_commit(
             "lrs credential issued: by user %s, board %s, registration %s, key %s",
             user.pk,
@@ -475,6 +537,14 @@ def deactivate_tool_credential(
         raise NotAdministered
     with serialized_writes(), transaction.atomic():
         LrsCredential.objects.filter(pk=credential.pk).update(active=False)
+        _trail(
+            user,
+            "lrs_credential.deactivated",
+            credential,
+            board,
+            before={"active": True, "key": credential.key},
+            after={"active": False},
+        )
         _after_commit(
             "lrs credential deactivated: by user %s, board %s, registration %s, key %s",
             user.pk,
