@@ -452,11 +452,15 @@ def save_vendor_tool(
 
 
 def start_tool_registration(
-    *, acting_user: User, tool: Tool, tool_url: str
+    *, acting_user: User, tool: Tool | None, tool_url: str
 ) -> dynamic_registration.Started:
-    """Start a Dynamic Registration that updates ``tool`` (the vendor's own): the URL to open.
-    Raise NotVendorTool, or dr.FieldError for a bad URL."""
-    tool = vendor_tool(acting_user, tool.slug)
+    """Start a Dynamic Registration that updates ``tool`` (the vendor's own), or registers a
+    new tool of the vendor's (``tool`` None): the URL to open. Raise NotVendorTool, or
+    dr.FieldError for a bad URL."""
+    if tool is not None:
+        tool = vendor_tool(acting_user, tool.slug)
+    elif not is_vendor(acting_user):
+        raise NotVendorTool("not a vendor account")
     with transaction.atomic():
         started = dynamic_registration.start_dynamic_registration(
             acting_user=acting_user, tool_url=tool_url, vendor=acting_user, tool=tool
@@ -464,7 +468,8 @@ def start_tool_registration(
         trail.record(
             actor=acting_user,
             action="tool.registration_started",
-            target=tool,
+            target=tool if tool is not None else acting_user,
+            target_type="tool" if tool is not None else "vendor",
             org=None,
             after={"tool_url": started.token.tool_url, "expires_at": str(started.token.expires_at)},
         )

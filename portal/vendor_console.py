@@ -195,11 +195,44 @@ class StartRegistrationForm(forms.Form):
         super().__init__(*args, **kwargs)
 
 
+def _home_page(
+    request: HttpRequest,
+    *,
+    start_form: StartRegistrationForm | None = None,
+    started_url: str = "",
+    status: int = HTTPStatus.OK,
+) -> HttpResponse:
+    context = {
+        "tools": vendor_tools.vendor_tools(_vendor(request)),
+        "start_form": start_form or StartRegistrationForm(),
+        "started_url": started_url,
+    }
+    return render(request, "portal/vendor/home.html", context, status=status)
+
+
 @login_required
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    tools = vendor_tools.vendor_tools(_vendor(request))
-    return render(request, "portal/vendor/home.html", {"tools": tools})
+    return _home_page(request)
+
+
+@never_cache  # the registration URL carries a single-use token
+@login_required
+@require_POST
+def start_new_registration(request: HttpRequest) -> HttpResponse:
+    """A Dynamic Registration that registers a new tool of the vendor's (pending approval)."""
+    vendor = _vendor(request)
+    form = StartRegistrationForm(request.POST)
+    if form.is_valid():
+        try:
+            started = vendor_tools.start_tool_registration(
+                acting_user=vendor, tool=None, tool_url=form.cleaned_data["tool_url"]
+            )
+        except FieldError as e:
+            form.add_error("tool_url", str(e))
+        else:
+            return _home_page(request, started_url=started.url)
+    return _home_page(request, start_form=form, status=HTTPStatus.BAD_REQUEST)
 
 
 def _form_page(

@@ -12,10 +12,6 @@ state, deployment) with pylti1p3 underneath.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from http import HTTPStatus
 from pathlib import Path
@@ -27,55 +23,18 @@ import requests
 from lti_platform.dynamic_registration import start_dynamic_registration
 from roster.demo import DEMO_PASSWORD
 from roster.models import Org, OrgType, User
+from tests.interop.django_lti_tool import process
 from tests.interop.test_pylti1p3_launch import tile_url
 from tests.ltiflow import Browser, forms
-from tests.serving import REPO_ROOT, free_port, new_secret_key, stop
 from tools_registry.models import Deployment, Placement, Registration, RegistrationStatus
 from tools_registry.services import default_deployment_id
-
-SETTINGS = "tests.interop.django_lti_tool.settings"
-
-
-def _django(args: list[str]) -> list[str]:
-    return [sys.executable, "-m", "django", *args, f"--settings={SETTINGS}"]
 
 
 @pytest.fixture
 def django_lti_tool(tmp_path: Path) -> Iterator[str]:
     """The django-lti tool, served by ``runserver`` on a free loopback port."""
-    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
-    env.update(DJANGO_LTI_TOOL_DATA=str(tmp_path), DJANGO_LTI_TOOL_SECRET=new_secret_key())
-    env["PYTHONPATH"] = str(REPO_ROOT)
-    subprocess.run(  # noqa: S603 - our own fixed command line
-        _django(["migrate", "--verbosity=0"]), cwd=REPO_ROOT, env=env, check=True
-    )
-    port = free_port()
-    log = (tmp_path / "tool.log").open("ab")
-    process = subprocess.Popen(  # noqa: S603 - our own fixed command line
-        _django(["runserver", f"127.0.0.1:{port}", "--noreload"]),
-        cwd=REPO_ROOT,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if requests.get(base + "/jwks/", timeout=5).status_code == HTTPStatus.OK:
-                    break
-            except requests.ConnectionError:
-                pass
-            assert process.poll() is None and time.monotonic() < deadline, (
-                tmp_path / "tool.log"
-            ).read_text(errors="replace")
-            time.sleep(0.2)
+    with process.serve(tmp_path) as base:
         yield base
-    finally:
-        stop(process)
-        log.close()
 
 
 def _with_param(url: str, **params: str) -> str:
@@ -92,7 +51,7 @@ def test_a_django_lti_tool_registers_is_deployed_and_launches(
     page = requests.get(started.url, timeout=30)
     assert page.status_code == HTTPStatus.OK, page.text
     assert "org.imsglobal.lti.close" in page.text
-    registration = Registration.objects.get(tool__name="django-lti ドリル")
+    registration = Registration.objects.get(tool__name=process.TOOL_NAME)
     assert (registration.status, registration.is_active) == (RegistrationStatus.PENDING, False)
     assert registration.jwks_url == django_lti_tool + "/jwks/"
     assert registration.redirect_uris == [django_lti_tool + "/launch/"]
@@ -132,4 +91,6 @@ def test_a_django_lti_tool_registers_is_deployed_and_launches(
         "message_type": "LtiResourceLinkRequest",
         "name": student.full_name,
         "context_title": "5年2組",
+        "ags": True,
+        "nrps": True,
     }

@@ -173,6 +173,9 @@ def test_only_vendor_accounts_get_the_console(make: Any) -> None:
     for url in ("/vendor/", "/vendor/tools/new", "/vendor/tools/a-drill/"):
         assert client.get(url).status_code == HTTPStatus.NOT_FOUND, url
     assert client.post("/vendor/tools/new", GOOD).status_code == HTTPStatus.NOT_FOUND
+    new_registration = {"tool_url": "https://new-drill.example/lti/register"}
+    response = client.post("/vendor/dynamic-registration", new_registration)
+    assert response.status_code == HTTPStatus.NOT_FOUND
     assert snapshot() == before
 
 
@@ -472,6 +475,45 @@ def test_a_bad_registration_url_is_refused_and_nothing_stored() -> None:
     )
     assert response.status_code == HTTPStatus.BAD_REQUEST
     message = "tool_url: not an http(s) URL: 'ftp://a-drill.example/'"
+    assert field_error(response.content.decode(), "tool_url", message)
+    assert snapshot() == before
+
+
+def test_a_dynamic_registration_for_a_new_tool_shows_the_url_to_open_on_the_home_page() -> None:
+    owner = vendor("vendor-a")
+    response = signed_in(owner).post(
+        "/vendor/dynamic-registration", {"tool_url": "https://new-drill.example/lti/register"}
+    )
+    assert response.status_code == HTTPStatus.OK
+    assert "no-cache" in response["Cache-Control"]
+    token = RegistrationToken.objects.get()
+    assert (token.tool, token.vendor, token.created_by) == (None, owner, owner)
+    assert token.tool_url == "https://new-drill.example/lti/register"
+    parsed = _Page()
+    parsed.feed(response.content.decode())
+    url = parsed.texts["started-url"]
+    prefix = "https://new-drill.example/lti/register?" + urlencode(
+        {"openid_configuration": "http://testserver/.well-known/openid-configuration"}
+    )
+    assert url.startswith(prefix + "&registration_token="), url
+    assert not Tool.objects.exists()  # the tool is made by the registration itself
+    event = AuditEvent.objects.get()
+    assert (event.action, event.target_type, event.target_id, event.org) == (
+        "tool.registration_started",
+        "vendor",
+        str(owner.pk),
+        None,
+    )
+
+
+def test_a_new_tools_bad_registration_url_is_refused_and_nothing_stored() -> None:
+    owner = vendor("vendor-a")
+    before = snapshot()
+    response = signed_in(owner).post(
+        "/vendor/dynamic-registration", {"tool_url": "ftp://new-drill.example/"}
+    )
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    message = "tool_url: not an http(s) URL: 'ftp://new-drill.example/'"
     assert field_error(response.content.decode(), "tool_url", message)
     assert snapshot() == before
 

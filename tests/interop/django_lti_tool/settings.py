@@ -25,6 +25,8 @@ ROOT_URLCONF = "tests.interop.django_lti_tool.urls"
 DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": DATA_DIR / "tool.db"}}
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
+# Browsers keep cookies per host, not per port: the portal on 127.0.0.1 has "sessionid".
+SESSION_COOKIE_NAME = "django_lti_tool_session"
 USE_TZ = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 TEMPLATES: list[dict[str, object]] = []

@@ -17,7 +17,13 @@ from lti_tool.models import Key, LtiLaunch
 from lti_tool.views import LtiLaunchBaseView
 
 RESOURCE_LINK = "LtiResourceLinkRequest"
-SCOPES = ["https://purl.imsglobal.org/spec/lti-ags/scope/score"]
+AGS_CLAIM = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
+NRPS_CLAIM = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
+# It asks for both services: a board may grant fewer.
+SCOPES = [
+    "https://purl.imsglobal.org/spec/lti-ags/scope/score",
+    "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly",
+]
 
 
 class RegistrationView(DynamicRegistrationBaseView):
@@ -71,5 +77,7 @@ class LaunchView(LtiLaunchBaseView):
             "message_type": data["https://purl.imsglobal.org/spec/lti/claim/message_type"],
             "name": data.get("name"),
             "context_title": data["https://purl.imsglobal.org/spec/lti/claim/context"]["title"],
+            "ags": AGS_CLAIM in data,
+            "nrps": NRPS_CLAIM in data,
         }
         return HttpResponse(json.dumps(shown, ensure_ascii=False), content_type="application/json")
