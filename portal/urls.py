@@ -2,6 +2,7 @@ from django.urls import include, path
 
 from . import (
     assignment_frame,
+    audit_views,
     board_tools,
     class_page,
     diagnostics_views,
@@ -42,6 +43,7 @@ urlpatterns = [
         school_admin.reset_password,
         name="school_person_password",
     ),
+    path("school/<uuid:org_id>/audit", audit_views.audit_trail, name="audit_trail"),
     path("school/<uuid:school_id>/tools", board_tools.school_tools, name="school_tools"),
     path("school/<uuid:school_id>/tools/place", board_tools.place, name="school_tool_place"),
     path(
@@ -73,11 +75,6 @@ urlpatterns = [
     path("school/board/<uuid:board_id>/", include("studylog.admin_urls")),
     path("vendor/", vendor_console.home, name="vendor_home"),
     path("vendor/tools/new", vendor_console.new_tool, name="vendor_new_tool"),
-    path(
-        "vendor/dynamic-registration",
-        vendor_console.start_new_registration,
-        name="vendor_start_new_registration",
-    ),
     path("vendor/tools/<slug:slug>/", vendor_console.tool_page, name="vendor_tool"),
     path("vendor/tools/<slug:slug>/edit", vendor_console.edit_tool, name="vendor_edit_tool"),
     path(
