@@ -75,6 +75,11 @@ urlpatterns = [
     path("school/board/<uuid:board_id>/", include("studylog.admin_urls")),
     path("vendor/", vendor_console.home, name="vendor_home"),
     path("vendor/tools/new", vendor_console.new_tool, name="vendor_new_tool"),
+    path(
+        "vendor/dynamic-registration",
+        vendor_console.start_new_registration,
+        name="vendor_start_new_registration",
+    ),
     path("vendor/tools/<slug:slug>/", vendor_console.tool_page, name="vendor_tool"),
     path("vendor/tools/<slug:slug>/edit", vendor_console.edit_tool, name="vendor_edit_tool"),
     path(
