@@ -206,10 +206,13 @@ def message(row: LaunchDiagnostic) -> str:
 
 # --- no personal data ---------------------------------------------------------------------
 
+# Anywhere, not between ``\b``s: "user_<uuid>" and "x<uuid>" have no word boundary (a longer
+# run of hex digits loses 32 of them: harmless in a diagnostic).
 _UUID = re.compile(
-    r"\b[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}\b"
+    r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
 )
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# "@" percent-encoded too (a URL's path or query): "taro%40example.jp".
+_EMAIL = re.compile(r"[\w.+%-]+(?:@|%40)[\w-]+(?:\.[\w-]+)+", re.IGNORECASE)
 _JWT = re.compile(r"eyJ[\w-]*\.[\w-]*(?:\.[\w-]*)?")
 
 
@@ -229,7 +232,8 @@ def _without_query(uri: str) -> str:
         parts = urlsplit(uri)
     except ValueError:
         return "(not a URL)"
-    shown = urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+    netloc = parts.netloc.rpartition("@")[2]  # never a user name or password
+    shown = urlunsplit((parts.scheme, netloc, parts.path, "", ""))
     return shown + (" (query omitted)" if parts.query else "")
 
 

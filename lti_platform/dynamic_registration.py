@@ -24,9 +24,11 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from audit import trail
+from dbtools.writelock import serialized_writes
 from roster.models import RosterRole, User
 from tools_registry.models import Registration, RegistrationToken, Tool
-from tools_registry.services import save_dynamic_registration
+from tools_registry.services import find_dynamic_registration, save_dynamic_registration
 
 from .errors import BearerError, PlatformError
 from .protocol import constants as c
@@ -108,7 +110,9 @@ def _may_start(acting_user: User | None, vendor: User | None, tool: Tool | None)
     if acting_user is None or acting_user.is_superuser:  # None: the operator's command
         return True
     if acting_user.role == RosterRole.DISTRICT_ADMINISTRATOR:
-        return True
+        # A new tool only: re-registering an existing tool (its URLs and key) is for the
+        # tool's vendor or an operator, never a board that did not register it.
+        return acting_user.is_active and tool is None
     return (
         acting_user.role == RosterRole.VENDOR
         and vendor is not None
@@ -136,6 +140,8 @@ def start_dynamic_registration(
     if not _may_start(acting_user, vendor, tool):
         raise RegistrationNotAllowed("you may start a registration only for your own tools")
     url = dr.check_url(tool_url, "tool_url")
+    if len(url) > dr.MAX_URL:  # RegistrationToken.tool_url
+        raise dr.FieldError(f"tool_url: longer than {dr.MAX_URL} characters")
     now = now or timezone.now()
     secret = secrets.token_urlsafe(32)
     token = RegistrationToken.objects.create(
@@ -164,14 +170,34 @@ def _bearer(authorization: str) -> str:
 def check_token(authorization: str, *, now: datetime.datetime | None = None) -> RegistrationToken:
     """The unused, unexpired registration token of an ``Authorization: Bearer`` header."""
     secret = _bearer(authorization)
-    token = RegistrationToken.objects.filter(token_hash=_hash(secret)).first()
+    token = (
+        RegistrationToken.objects.select_related("vendor", "created_by")
+        .filter(token_hash=_hash(secret))
+        .first()
+    )
     if token is None:
         raise BearerError("the registration token is unknown")
     if token.used_at is not None:
         raise BearerError("the registration token was already used")
     if token.expires_at <= (now or timezone.now()):
         raise BearerError("the registration token has expired")
+    for account in (token.vendor, token.created_by):
+        if account is not None and not account.is_active:
+            raise BearerError("the registration token's account is deactivated")
     return token
+
+
+def _may_update(existing: Registration, token: RegistrationToken) -> bool:
+    """Whether a token not started for a tool may re-register ``existing``, the tool of the
+    same domain ``find_dynamic_registration`` found: an operator's token, the tool's vendor's
+    own, or one of the administrator whose earlier token registered it. Anyone else's (a
+    board's token for a domain another board or the operator registered) makes a new tool."""
+    creator = token.created_by
+    if creator is None or creator.is_superuser:
+        return True
+    if existing.tool.vendor_id is not None and creator.pk == existing.tool.vendor_id:
+        return True
+    return RegistrationToken.objects.filter(registration=existing, created_by=creator).exists()
 
 
 def registration_of_token(authorization: str) -> Registration | None:
@@ -226,17 +252,53 @@ def register_client(
         body,
         dr.Supported(scopes=service_scopes(), claims=CLAIMS_SUPPORTED, messages=MESSAGES_SUPPORTED),
     )
-    with transaction.atomic():
+    with serialized_writes(), transaction.atomic():
         spent = RegistrationToken.objects.filter(
             pk=token.pk, used_at__isnull=True, expires_at__gt=now
         ).update(used_at=now)
         if not spent:  # another request used it meanwhile
             raise BearerError("the registration token was already used")
+        if token.vendor is not None:  # two registrations of one vendor's domain: one tool
+            User.objects.select_for_update().filter(pk=token.vendor.pk).first()
+        existing = find_dynamic_registration(
+            domain=metadata.domain, vendor=token.vendor, tool=token.tool
+        )
+        if existing is not None and token.tool is None and not _may_update(existing, token):
+            existing = None
+        before = _audited(existing) if existing is not None else None
         registration = save_dynamic_registration(
             metadata=metadata,
             services=_services(metadata.scopes),
             vendor=token.vendor,
             tool=token.tool,
+            create=existing is None,
         )
         RegistrationToken.objects.filter(pk=token.pk).update(registration=registration)
+        trail.record(
+            actor=token.created_by,
+            action="tool.dynamically_registered" if before is None else "tool.re_registered",
+            target=registration.tool,
+            org=None,
+            before=before,
+            after=_audited(Registration.objects.select_related("tool").get(pk=registration.pk)),
+        )
     return client_response(registration)
+
+
+def _audited(registration: Registration) -> dict[str, Any]:
+    """What the audit row keeps of a registration the tool made (no key material: a JWKS
+    URL; a stored PEM only as its SHA-256)."""
+    pem = registration.public_key_pem
+    return {
+        "name": registration.tool.name,
+        "status": registration.status,
+        "is_active": registration.is_active,
+        "initiate_login_uri": registration.initiate_login_uri,
+        "redirect_uris": list(registration.redirect_uris),
+        "target_link_uri": registration.target_link_uri,
+        "deep_linking_url": registration.deep_linking_url,
+        "jwks_url": registration.jwks_url,
+        "public_key_sha256": hashlib.sha256(pem.encode()).hexdigest() if pem else "",
+        "allowed_services": list(registration.allowed_services),
+        "requested_scope": registration.client_metadata.get("scope", ""),
+    }

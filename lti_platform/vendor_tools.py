@@ -33,6 +33,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from audit import trail
+from dbtools.writelock import serialized_writes
 from roster.models import Org, RosterRole, User
 from tools_registry import tool_keys
 from tools_registry.models import (
@@ -416,7 +417,9 @@ def save_vendor_tool(
     elif not is_vendor(acting_user):
         raise NotVendorTool("not a vendor account")
     metadata, pem = check_tool_values(values)
-    with transaction.atomic():
+    with serialized_writes(), transaction.atomic():
+        # Two new tools of one domain at once: the second waits here and is refused below.
+        User.objects.select_for_update().filter(pk=acting_user.pk).first()
         if tool is None:
             taken = find_dynamic_registration(domain=metadata.domain, vendor=acting_user)
             if taken is not None:

@@ -95,6 +95,17 @@ class NotAsked(ApprovalError):
     message = _("ツールが求めていないものは許可できません。")
 
 
+class DeployedElsewhere(ApprovalError):
+    """A grant change of an approved tool that other boards use: it would change what their
+    schools send the tool (their children's names) without them."""
+
+    code = "deployed_elsewhere"
+    status = HTTPStatus.CONFLICT
+    message = _(
+        "このツールはほかの教育委員会でも使われているため、許可の内容はここでは変えられません。"
+    )
+
+
 class InvalidChoice(ApprovalError):
     code = "invalid_choice"
     message = _("選んだ値が正しくありません。")
@@ -359,6 +370,11 @@ def approve_registration(
         current = Registration.objects.get(pk=registration.pk)
         if current.status == RegistrationStatus.REJECTED:
             raise NotPending
+        if (
+            current.status == RegistrationStatus.APPROVED
+            and current.deployments.exclude(_board_scope(board)).exists()
+        ):
+            raise DeployedElsewhere
         request = asked(current)
         if not granted <= set(request.services):
             raise NotAsked

@@ -233,12 +233,19 @@ def save_dynamic_registration(
     services: Sequence[str],
     vendor: User | None,
     tool: Tool | None = None,
+    create: bool = False,
 ) -> Registration:
     """Store a validated Dynamic Registration: a new tool waits for approval (pending,
     inactive); a known one (``find_dynamic_registration``) gets the new URLs and key in place
     and keeps its client_id and status — an approved tool is never granted a service it did
-    not have (a wider request waits for the next approval), a rejected one is pending again."""
-    existing = find_dynamic_registration(domain=metadata.domain, vendor=vendor, tool=tool)
+    not have (a wider request waits for the next approval), a rejected one is pending again.
+    ``create``: a new tool even when one of the same domain is known (the caller decided the
+    registrant may not update it)."""
+    existing = (
+        None
+        if create
+        else find_dynamic_registration(domain=metadata.domain, vendor=vendor, tool=tool)
+    )
     deep_linking = metadata.message(c.MessageType.DEEP_LINKING)
     asked = list(dict.fromkeys([*services, *([Service.DEEP_LINKING] if deep_linking else [])]))
     fields: dict[str, Any] = {

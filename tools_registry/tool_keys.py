@@ -20,6 +20,7 @@ import json
 import logging
 import time
 from typing import Any
+from urllib.parse import urlsplit
 
 import jwt
 import requests
@@ -59,13 +60,14 @@ def _unreachable_reason(exc: Exception) -> str:
         return f"tool JWKS unreachable: HTTP {exc.response.status_code}"
     if isinstance(exc, requests.ConnectionError):
         return "tool JWKS unreachable: connection failed"
-    if isinstance(exc, ValueError | KeyError | TypeError):  # requests' JSONDecodeError too
+    if isinstance(exc, ValueError | KeyError | TypeError | RecursionError):
         return "tool JWKS unreachable: the answer is not a JSON document with a keys list"
     return "tool JWKS unreachable: request failed"
 
 
 JWKS_CACHE_SECONDS = 300
 MAX_JWKS_BYTES = 256 * 1024
+JWKS_TOTAL_SECONDS = 10  # the whole body, however slowly it trickles
 
 
 def _cache_key(url: str) -> str:
@@ -115,16 +117,45 @@ def _fetch(registration: Registration, now: float) -> list[dict[str, Any]]:
         raise
 
 
-def _fetch_jwks(url: str) -> list[dict[str, Any]]:
-    try:
-        response = requests.get(url, timeout=JWKS_TIMEOUT, headers={"Accept": "application/json"})
-        response.raise_for_status()
-        if len(response.content) > MAX_JWKS_BYTES:
+def _read_limited(response: requests.Response) -> bytes:
+    """The body, refused past ``MAX_JWKS_BYTES`` or ``JWKS_TOTAL_SECONDS`` — read in chunks:
+    ``requests``' read timeout bounds each read, not a body trickled a byte at a time."""
+    deadline = time.monotonic() + JWKS_TOTAL_SECONDS
+    body = bytearray()
+    for chunk in response.iter_content(chunk_size=16 * 1024):
+        body += chunk
+        if len(body) > MAX_JWKS_BYTES:
             raise JwksUnreachable(
                 f"tool JWKS unreachable: the document is larger than {MAX_JWKS_BYTES} bytes"
             )
-        keys = response.json()["keys"]
-    except (requests.RequestException, ValueError, KeyError, TypeError) as exc:
+        if time.monotonic() > deadline:
+            raise JwksUnreachable(
+                f"tool JWKS unreachable: timeout after {_seconds(JWKS_TOTAL_SECONDS)}"
+            )
+    return bytes(body)
+
+
+def _fetch_jwks(url: str) -> list[dict[str, Any]]:
+    """GET the JWKS: http(s) only, redirects not followed (the URL was checked to be inside
+    the tool's domain; a redirect could lead anywhere), bounded in time and size."""
+    if urlsplit(url).scheme not in ("http", "https"):
+        raise JwksUnreachable("tool JWKS unreachable: the JWKS URL is not http(s)")
+    try:
+        with requests.get(
+            url,
+            timeout=JWKS_TIMEOUT,
+            headers={"Accept": "application/json"},
+            allow_redirects=False,
+            stream=True,
+        ) as response:
+            if response.is_redirect:
+                raise JwksUnreachable(
+                    f"tool JWKS unreachable: HTTP {response.status_code} "
+                    "(redirects are not followed: register the final URL)"
+                )
+            response.raise_for_status()
+            keys = json.loads(_read_limited(response))["keys"]
+    except (requests.RequestException, ValueError, KeyError, TypeError, RecursionError) as exc:
         logger.warning("could not fetch tool JWKS %s: %s", url, exc)
         raise JwksUnreachable(_unreachable_reason(exc)) from exc
     if not isinstance(keys, list):

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 from . import constants as c
 from .claims import RESERVED_CUSTOM
 from .errors import ProtocolError
+from .text import find_unencodable
 
 # Hosts where a tool may be served over plain http (a developer's machine, the tests).
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
@@ -50,7 +51,11 @@ def check_url(value: Any, field: str, *, required: bool = True) -> str:
         if required:
             raise FieldError(f"{field}: required")
         return ""
-    parts = urlsplit(str(value))
+    try:
+        parts = urlsplit(str(value))
+        parts.port  # noqa: B018  (raises ValueError for a port out of range or not a number)
+    except ValueError as exc:  # "http://[::1", "https://host:99999/"
+        raise FieldError(f"{field}: not an http(s) URL: {value!r}") from exc
     if parts.scheme not in ("http", "https") or not parts.hostname or " " in str(value):
         raise FieldError(f"{field}: not an http(s) URL: {value!r}")
     if parts.fragment:
@@ -364,6 +369,9 @@ def parse_client_metadata(
     """
     if not isinstance(body, dict):
         raise _fail("the client metadata must be a JSON object")
+    unencodable = find_unencodable(body, nul=True)
+    if unencodable is not None:
+        raise _fail(unencodable.describe(whole="the client metadata"))
     _equal(body, "application_type", "web")
     _same_set(body, "response_types", ["id_token"])
     _same_set(body, "grant_types", ["implicit", "client_credentials"])
