@@ -5,7 +5,6 @@ school's. Anything else answers 404, the same as a missing organisation."""
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
@@ -22,8 +21,8 @@ def _org(request: HttpRequest, org_id: str) -> Org:
     user = request.user
     assert isinstance(user, User)  # noqa: S101  (login_required)
     try:
-        return administration.administered_orgs(user).get(sourced_id=org_id)
-    except (Org.DoesNotExist, ValidationError):
+        return administration.administered_org(user, org_id)
+    except administration.NotAdministered:
         raise Http404 from None
 
 

@@ -11,7 +11,6 @@ else answers 404, the same as a missing tool or board. The rows hold no personal
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
@@ -41,10 +40,8 @@ def vendor_tool(user: User, slug: str) -> Tool:
 
 def _board(user: User, board_id: str) -> Org:
     try:
-        return administration.administered_orgs(user).get(
-            type=OrgType.DISTRICT, sourced_id=board_id
-        )
-    except (Org.DoesNotExist, ValidationError):
+        return administration.administered_org(user, board_id, org_type=OrgType.DISTRICT)
+    except administration.NotAdministered:
         raise Http404 from None  # the same answer for missing and forbidden
 
 

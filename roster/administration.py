@@ -115,6 +115,21 @@ def administered_orgs(user: AnyUser) -> QuerySet[Org]:
     return Org.objects.filter(Q(pk=pk) | Q(parent_id=pk, type=OrgType.SCHOOL))
 
 
+def administered_org(
+    user: AnyUser, sourced_id: uuid.UUID | str, *, org_type: str | None = None
+) -> Org:
+    """The org with this sourcedId among ``administered_orgs`` (of ``org_type`` when given);
+    ``NotAdministered`` when it is missing, of another type or not the user's — the same
+    answer for all three, so that pages answer 404 alike."""
+    orgs = administered_orgs(user)
+    if org_type is not None:
+        orgs = orgs.filter(type=org_type)
+    try:
+        return orgs.get(sourced_id=sourced_id)
+    except (Org.DoesNotExist, ValidationError) as e:
+        raise NotAdministered from e
+
+
 def administered_schools(user: AnyUser) -> QuerySet[Org]:
     """The schools among ``administered_orgs``, by name."""
     return administered_orgs(user).filter(type=OrgType.SCHOOL).order_by("name", "pk")
@@ -144,10 +159,7 @@ def administered_classes(user: AnyUser) -> QuerySet[SchoolClass]:
 def school_of(user: AnyUser, school_id: uuid.UUID | str) -> Org:
     """The administered school with this sourcedId; ``NotAdministered`` when missing or not
     the user's."""
-    try:
-        return administered_schools(user).get(sourced_id=school_id)
-    except (Org.DoesNotExist, ValidationError) as e:
-        raise NotAdministered from e
+    return administered_org(user, school_id, org_type=OrgType.SCHOOL)
 
 
 def member_of(school: Org, user_id: uuid.UUID | str) -> User:

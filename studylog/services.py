@@ -73,12 +73,7 @@ class LrsSettingsInvalid(Exception):
 def board_of(acting_user: AnyUser, board_id: uuid.UUID | str) -> Org:
     """The administered board with this sourcedId; ``NotAdministered`` when missing, not a
     board, or not the acting user's (a school administrator administers no board)."""
-    try:
-        return administration.administered_orgs(acting_user).get(
-            type=OrgType.DISTRICT, sourced_id=board_id
-        )
-    except (Org.DoesNotExist, ValidationError) as e:
-        raise NotAdministered from e
+    return administration.administered_org(acting_user, board_id, org_type=OrgType.DISTRICT)
 
 
 def lrs_of(board: Org, lrs_id: int) -> LrsEndpoint:

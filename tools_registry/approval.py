@@ -30,7 +30,6 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils.functional import Promise
@@ -210,12 +209,7 @@ def privacy_levels_up_to(level: str) -> list[str]:
 def board_of(acting_user: AnyUser, board_id: uuid.UUID | str) -> Org:
     """The administered board with this sourcedId; ``NotAdministered`` when missing, not a
     board, or not the acting user's."""
-    try:
-        return administration.administered_orgs(acting_user).get(
-            type=OrgType.DISTRICT, sourced_id=board_id
-        )
-    except (Org.DoesNotExist, ValidationError) as e:
-        raise NotAdministered from e
+    return administration.administered_org(acting_user, board_id, org_type=OrgType.DISTRICT)
 
 
 def _board_admin(acting_user: AnyUser, board: Org) -> User:
