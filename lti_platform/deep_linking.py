@@ -57,6 +57,10 @@ def _decode_unverified(token: str) -> tuple[dict[str, object], dict[str, object]
         claims = jwt.decode(token, options={"verify_signature": False})
     except jwt.InvalidTokenError as exc:
         raise DeepLinkingRefused("JWT is not a valid JSON Web Token") from exc
+    try:  # before iss, kid or data is looked up, hashed or stored
+        dl.check_encodable(header, claims)
+    except ProtocolError as exc:
+        raise DeepLinkingRefused(exc.description) from exc
     return header, claims
 
 
@@ -183,7 +187,7 @@ def _create(user: User, record: DeepLinkingRequest, item: dl.ContentItem) -> Ass
         deployment=record.deployment,
         new=assignments.NewAssignment(
             item_type=item.type,
-            title=item.title or item.url or _("（題名なし）"),
+            title=(item.title or item.url or _("（題名なし）"))[: dl.MAX_TITLE],
             text=item.text,
             url=item.url,
             html=item.html,

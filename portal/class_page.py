@@ -64,7 +64,13 @@ def _due_at(raw: str) -> datetime.datetime | None:
     parsed = datetime.datetime.fromisoformat(raw.strip())
     if parsed.tzinfo is None:
         parsed = timezone.make_aware(parsed)
-    return parsed
+    try:  # year 9999 at -14:00, or year 1 at +09:00, is out of datetime's range in UTC
+        utc = parsed.astimezone(datetime.UTC)
+    except OverflowError as exc:
+        raise ValueError("out of range") from exc
+    if not 1970 <= utc.year <= 2999:  # later arithmetic (grace periods) must not overflow
+        raise ValueError("out of range")
+    return utc
 
 
 @login_required

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import hmac
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +20,7 @@ from urllib.parse import urlsplit
 from . import constants as c
 from .ags import AgsError, parse_submission_review
 from .errors import ProtocolError
+from .text import find_unencodable
 
 ALGORITHM = "RS256"
 MAX_ITEMS = 50
@@ -27,6 +29,11 @@ MAX_TEXT = 10_000
 MAX_URL = 2000
 MAX_HTML = 100_000
 MAX_CUSTOM = 50
+MAX_SCORE = 1_000_000
+# NumericDate claims and item dates beyond these are refused: the platform adds grace periods
+# and nonce lifetimes to them, which must not overflow ``datetime``.
+MAX_NUMERIC_DATE = 32_503_680_000  # 3000-01-01T00:00:00Z
+MIN_YEAR, MAX_YEAR = 1970, 2999
 # Our extension: Japanese course-of-study codes (学習指導要領コード) of a content item, as a list
 # property of the item or a comma-separated custom parameter.
 ITEM_CURRICULUM_CODES = "curriculumCodes"
@@ -166,10 +173,21 @@ def _fail(description: str) -> DeepLinkingError:
     return DeepLinkingError(description)
 
 
+def check_encodable(header: Mapping[str, Any], claims: Mapping[str, Any]) -> None:
+    """Refuse a JWT any of whose strings (names or values, in the header or the claims) holds
+    an unpaired surrogate or a NUL character: it could be neither stored nor shown."""
+    for subject, value in (("the JWT header", header), ("the JWT claim", claims)):
+        bad = find_unencodable(value, nul=True)
+        if bad is not None:
+            raise _fail(bad.describe(subject if bad.path else "", whole=subject))
+
+
 def _int_claim(claims: Mapping[str, Any], name: str) -> int:
     value = claims.get(name)
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise _fail(f"{name} is missing or not a number")
+    if not (isinstance(value, int) or math.isfinite(value)) or not (0 <= value <= MAX_NUMERIC_DATE):
+        raise _fail(f"{name} must be a NumericDate between 1970 and the year 3000")
     return int(value)
 
 
@@ -222,9 +240,15 @@ def _url(item: Mapping[str, Any], *, required: bool, where: str) -> str:
         if required:
             raise _fail(f"{where}: url is required")
         return ""
-    parts = urlsplit(url)
-    if parts.scheme not in ("https", "http") or not parts.netloc:
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  (raises ValueError for a port out of range)
+    except ValueError as exc:
+        raise _fail(f"{where}: url must be an absolute http(s) URL") from exc
+    if parts.scheme not in ("https", "http") or not parts.hostname:
         raise _fail(f"{where}: url must be an absolute http(s) URL")
+    if any(ch <= " " or ch == "\x7f" for ch in url):
+        raise _fail(f"{where}: url must not contain spaces or control characters")
     return url
 
 
@@ -239,7 +263,13 @@ def _datetime(value: object, *, where: str) -> datetime.datetime | None:
         raise _fail(f"{where} must be an ISO 8601 date and time") from exc
     if parsed.tzinfo is None:
         raise _fail(f"{where} must have a time zone")
-    return parsed
+    try:
+        utc = parsed.astimezone(datetime.UTC)
+    except OverflowError:
+        utc = None
+    if utc is None or not MIN_YEAR <= utc.year <= MAX_YEAR:
+        raise _fail(f"{where} must be between the years {MIN_YEAR} and {MAX_YEAR}")
+    return utc
 
 
 def _window(item: Mapping[str, Any], name: str, *, where: str) -> Window:
@@ -280,12 +310,18 @@ def _line_item(item: Mapping[str, Any], e: Expected, *, where: str) -> LineItemS
     maximum = raw.get("scoreMaximum")
     if isinstance(maximum, bool) or not isinstance(maximum, int | float) or not maximum > 0:
         raise _fail(f"{where}: lineItem.scoreMaximum must be a number greater than 0")
+    if not maximum <= MAX_SCORE:  # also Infinity (1e400 in JSON) and 10**400, which float() fails
+        raise _fail(f"{where}: lineItem.scoreMaximum must be at most {MAX_SCORE:,}")
     review = raw.get("submissionReview")
     if review is not None:
         try:
             review = parse_submission_review(review, where="lineItem.submissionReview")
         except AgsError as exc:
             raise _fail(f"{where}: {exc.description}") from exc
+        except ValueError as exc:  # urlsplit of a malformed url ("https://[::1")
+            raise _fail(
+                f"{where}: lineItem.submissionReview.url must be an absolute http(s) URL"
+            ) from exc
     return LineItemSpec(
         score_maximum=float(maximum),
         label=_text(raw, "label", MAX_TITLE, where=f"{where}: lineItem"),
@@ -346,6 +382,7 @@ def verify_response(
 
     The nonce is returned for the caller to consume once; everything else is checked here.
     """
+    check_encodable(header, claims)
     _check_envelope(header, claims, expected, now)
     raw_items = claims.get(c.CLAIM_DL_CONTENT_ITEMS)
     if raw_items is None:
