@@ -140,7 +140,11 @@ def parse_submission_review(value: Any, *, where: str = "submissionReview") -> d
         review["label"] = label
     url = value.get("url")
     if url is not None:
-        parts = urlsplit(url) if isinstance(url, str) else None
+        try:
+            parts = urlsplit(url) if isinstance(url, str) else None
+            _ = parts.port if parts is not None else None  # raises for a port out of range
+        except ValueError:  # "https://[::1" and the like
+            parts = None
         if (
             parts is None
             or parts.scheme not in ("http", "https")

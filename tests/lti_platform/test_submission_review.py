@@ -391,3 +391,11 @@ def test_a_deep_linking_line_item_keeps_its_submission_review(
     accepted = dlt.post(w, dlt.response_jwt(w, request, [{**dlt.LINK, "lineItem": line_item}]))
     assert accepted.status_code == HTTPStatus.OK
     assert LineItem.objects.get().submission_review == {"reviewableStatus": ["Completed"]}
+
+
+@pytest.mark.parametrize("url", ["https://[::1", "https://tool.example:99999/review", "review"])
+def test_a_submission_review_url_that_is_not_a_url_is_refused(url: str) -> None:
+    with pytest.raises(ags_protocol.AgsError, match=r"submissionReview\.url must be an absolute"):
+        ags_protocol.parse_line_item(
+            {"label": "x", "scoreMaximum": 3, "submissionReview": {"url": url}}
+        )
