@@ -29,6 +29,7 @@ from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from django.conf import settings
 from django.core.cache import cache
 
+from . import fetching
 from .errors import ToolKeyError
 from .models import Registration
 
@@ -137,16 +138,16 @@ def _read_limited(response: requests.Response) -> bytes:
 
 def _fetch_jwks(url: str) -> list[dict[str, Any]]:
     """GET the JWKS: http(s) only, redirects not followed (the URL was checked to be inside
-    the tool's domain; a redirect could lead anywhere), bounded in time and size."""
+    the tool's domain; a redirect could lead anywhere), bounded in time and size, never to a
+    non-global address unless ``LTI_FETCH_PRIVATE_ADDRESSES`` (``fetching.get``)."""
     if urlsplit(url).scheme not in ("http", "https"):
         raise JwksUnreachable("tool JWKS unreachable: the JWKS URL is not http(s)")
     try:
-        with requests.get(
+        with fetching.get(
             url,
+            allow_private=settings.LTI_FETCH_PRIVATE_ADDRESSES,
             timeout=JWKS_TIMEOUT,
             headers={"Accept": "application/json"},
-            allow_redirects=False,
-            stream=True,
         ) as response:
             if response.is_redirect:
                 raise JwksUnreachable(
@@ -155,6 +156,11 @@ def _fetch_jwks(url: str) -> list[dict[str, Any]]:
                 )
             response.raise_for_status()
             keys = json.loads(_read_limited(response))["keys"]
+    except fetching.PrivateAddress as exc:
+        logger.warning("refused to fetch tool JWKS %s: %s", url, exc)
+        raise JwksUnreachable(
+            f"tool JWKS URL resolves to a private address ({exc.address}): refused"
+        ) from exc
     except (requests.RequestException, ValueError, KeyError, TypeError, RecursionError) as exc:
         logger.warning("could not fetch tool JWKS %s: %s", url, exc)
         raise JwksUnreachable(_unreachable_reason(exc)) from exc

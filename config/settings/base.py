@@ -10,6 +10,7 @@ import os
 import secrets
 import uuid
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
@@ -268,6 +269,14 @@ def _env_flag(name: str, default: bool) -> bool:
     return default if value == "" else value == "1"
 
 
+# URLs that vendors give (tools' JWKS, tools_registry/fetching.py) are refused when their host
+# resolves to a loopback, private, link-local (cloud metadata) or other non-global address,
+# unless this is on; on by default only with a loopback issuer (the demo, whose tools run on
+# 127.0.0.1).
+LTI_FETCH_PRIVATE_ADDRESSES = _env_flag(
+    "MANABI_FETCH_PRIVATE_ADDRESSES",
+    urlsplit(LTI_ISSUER).hostname in {"127.0.0.1", "localhost", "::1"},
+)
 SECURE_SSL_REDIRECT = _env_flag("MANABI_SSL_REDIRECT", _HTTPS)
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = _env_flag("MANABI_SECURE_COOKIES", _HTTPS)
 SECURE_HSTS_SECONDS = int(os.environ.get("MANABI_HSTS_SECONDS") or (31_536_000 if _HTTPS else 0))

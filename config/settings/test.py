@@ -16,6 +16,7 @@ DATABASES["default"]["TEST"] = {
 }
 LTI_PLATFORM_GUID = "6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b"
 LTI_ISSUER = "http://testserver"
+LTI_FETCH_PRIVATE_ADDRESSES = True  # the tests' tools run on 127.0.0.1, like the demo's
 LTI_KEY_REFRESH_SECONDS = 0
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
 # One process: the per-process cache, which tests/conftest.py empties before every test, with

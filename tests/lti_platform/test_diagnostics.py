@@ -246,7 +246,7 @@ def test_an_unreachable_jwks_is_recorded_with_the_timeout(
     def timeout(*args: Any, **kwargs: Any) -> Any:
         raise requests.ReadTimeout("read timed out")
 
-    monkeypatch.setattr(tool_keys.requests, "get", timeout)
+    monkeypatch.setattr(tool_keys.fetching, "get", timeout)
     signed = assertion(tool.client_id, key=private_key("diag-tool"))
     response = post_token(client, token_form(signed, [c.SCOPE_SCORE]))
     assert response.json() == {
