@@ -25,10 +25,10 @@ from dbtools.writelock import serialized_writes
 from roster import membership
 from roster.models import SchoolClass
 from tools_registry import visibility
-from tools_registry.models import Deployment, Placement, Registration
+from tools_registry.models import Deployment, Placement, Registration, effective_services
 
 from . import roles
-from .errors import GradedAttemptKept, NotFound, StaleScore, SubmissionClosed
+from .errors import GradedAttemptKept, InsufficientScope, NotFound, StaleScore, SubmissionClosed
 from .models import LineItem, Score, ScoreEvent
 from .protocol import ags
 
@@ -51,12 +51,15 @@ class ServiceContext:
 
 
 def service_context(
-    registration: Registration, deployment_pk: int, class_id: str
+    registration: Registration, deployment_pk: int, class_id: str, *, service: str
 ) -> ServiceContext:
     """The one access choke point of AGS and NRPS: the token's registration owns the
     deployment, and the tool is placed in the class (tools_registry.visibility: a class or
     school placement, active deployment covering the school, active registration). Anything
-    else is "not found", the same for missing and forbidden. Configuration rows come from the
+    else is "not found", the same for missing and forbidden. Then the deployment must grant
+    ``service`` (``tools_registry.models.effective_services``: a board may grant less than the
+    registration, whose scopes the token carries): if not, 403 ``insufficient_scope``, as for
+    a tool whose token lacks the service's scopes. Configuration rows come from the
     per-process cache."""
     from .config_cache import config_cache
 
@@ -72,6 +75,8 @@ def service_context(
         )
     ):
         raise NotFound("no such context for this tool")
+    if service not in effective_services(deployment, registration):
+        raise InsufficientScope(f"this deployment does not grant the {service} service")
     return ServiceContext(deployment, school_class)
 
 

@@ -17,6 +17,8 @@ from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from tools_registry.models import Service
+
 from . import ags, diagnostics, nrps, rendering, tokens
 from .errors import (
     MethodNotAllowed,
@@ -126,9 +128,10 @@ def _next_link(base: str, request: HttpRequest, page: int, limit: int) -> tuple[
 Handler = Callable[..., HttpResponse]
 
 
-def service(methods: dict[str, tuple[str, ...]]) -> Callable[[Handler], Handler]:
-    """Check the method, the Bearer token's scopes and the context; call the view. Every
-    error becomes the service JSON body of its class (``rendering.json_error``)."""
+def service(methods: dict[str, tuple[str, ...]], *, needs: str) -> Callable[[Handler], Handler]:
+    """Check the method, the Bearer token's scopes and the context (whose deployment must
+    grant the service ``needs``); call the view. Every error becomes the service JSON body of
+    its class (``rendering.json_error``)."""
 
     def decorate(view: Handler) -> Handler:
         @csrf_exempt
@@ -143,7 +146,7 @@ def service(methods: dict[str, tuple[str, ...]]) -> Callable[[Handler], Handler]
                     raise MethodNotAllowed(methods)
                 _check_query(request)
                 client = tokens.authenticate(authorization, any_of=scopes)
-                ctx = ags.service_context(client.registration, deployment, context)
+                ctx = ags.service_context(client.registration, deployment, context, service=needs)
                 return view(request, ctx, **kwargs)
             except ProtocolError as exc:
                 registration = client.registration if client is not None else None
@@ -171,7 +174,7 @@ def _require_accept(request: HttpRequest, media_type: str) -> None:
 # --- AGS ----------------------------------------------------------------------------------
 
 
-@service({"GET": READ_LINEITEMS, "POST": WRITE_LINEITEMS})
+@service({"GET": READ_LINEITEMS, "POST": WRITE_LINEITEMS}, needs=Service.AGS)
 def lineitems(request: HttpRequest, ctx: ags.ServiceContext) -> HttpResponse:
     if request.method == "POST":
         _require_accept(request, c.MEDIA_LINEITEM)
@@ -197,7 +200,9 @@ def lineitems(request: HttpRequest, ctx: ags.ServiceContext) -> HttpResponse:
     return response
 
 
-@service({"GET": READ_LINEITEMS, "PUT": WRITE_LINEITEMS, "DELETE": WRITE_LINEITEMS})
+@service(
+    {"GET": READ_LINEITEMS, "PUT": WRITE_LINEITEMS, "DELETE": WRITE_LINEITEMS}, needs=Service.AGS
+)
 def lineitem(request: HttpRequest, ctx: ags.ServiceContext, item: int) -> HttpResponse:
     if request.method == "DELETE":
         ags.delete_line_item(ctx, item)
@@ -210,13 +215,13 @@ def lineitem(request: HttpRequest, ctx: ags.ServiceContext, item: int) -> HttpRe
     return rendering.json_body(body, c.MEDIA_LINEITEM)
 
 
-@service({"POST": (c.SCOPE_SCORE,)})
+@service({"POST": (c.SCOPE_SCORE,)}, needs=Service.AGS)
 def scores(request: HttpRequest, ctx: ags.ServiceContext, item: int) -> HttpResponse:
     ags.record_score(ctx, item, _read_json(request, c.MEDIA_SCORE))
     return rendering.no_content()
 
 
-@service({"GET": (c.SCOPE_RESULT_READONLY,)})
+@service({"GET": (c.SCOPE_RESULT_READONLY,)}, needs=Service.AGS)
 def results(request: HttpRequest, ctx: ags.ServiceContext, item: int) -> HttpResponse:
     _require_accept(request, c.MEDIA_RESULT_CONTAINER)
     offset, limit, page = _paging(request)
@@ -233,7 +238,7 @@ def results(request: HttpRequest, ctx: ags.ServiceContext, item: int) -> HttpRes
 # --- NRPS ---------------------------------------------------------------------------------
 
 
-@service({"GET": (c.SCOPE_NRPS,)})
+@service({"GET": (c.SCOPE_NRPS,)}, needs=Service.NRPS)
 def memberships(request: HttpRequest, ctx: ags.ServiceContext) -> HttpResponse:
     _require_accept(request, c.MEDIA_MEMBERSHIP_CONTAINER)
     offset, limit, page = _paging(request)

@@ -27,7 +27,13 @@ from dbtools.writelock import serialized_writes
 from roster import membership
 from roster.models import RosterRole, SchoolClass, User
 from tools_registry import visibility
-from tools_registry.models import Deployment, Placement, Registration, Service
+from tools_registry.models import (
+    Deployment,
+    Placement,
+    Registration,
+    Service,
+    effective_services,
+)
 
 from . import ags, nrps, roles, roster_data
 from .config_cache import config_cache
@@ -241,7 +247,9 @@ def _deep_linking_allowed(
     )
     if allowed.roster_role == RosterRole.STUDENT:
         raise DeepLinkingNotAllowed("only the class's teachers can assign content from a tool")
-    if allowed.placement is None or not allowed.deployment.registration.deep_linking_url:
+    if allowed.placement is None or Service.DEEP_LINKING not in effective_services(
+        allowed.deployment
+    ):
         raise LaunchNotAllowed("this tool offers no content to assign (no deep-linking URL)")
     return allowed
 
@@ -610,10 +618,10 @@ def _launch_line_item(allowed: Authorized) -> str | None:
 def _service_claims(
     registration: Registration, allowed: Authorized, *, with_line_item: bool
 ) -> tuple[claims.AgsEndpoint | None, str | None]:
-    """The AGS and NRPS endpoints a tool allowed to use them receives in its launches (a
-    deep-linking request gets the line items URL without a ``lineitem``)."""
+    """The AGS and NRPS endpoints the deployment grants (``effective_services``) in its
+    launches (a deep-linking request gets the line items URL without a ``lineitem``)."""
     deployment, school_class = allowed.deployment, allowed.school_class
-    services = set(registration.allowed_services)
+    services = effective_services(deployment, registration)
     ags_endpoint = nrps_url = None
     if services & {Service.AGS, Service.NRPS}:
         ctx = ags.ServiceContext(deployment, school_class)

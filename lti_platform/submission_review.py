@@ -24,7 +24,7 @@ from django.views.decorators.csrf import csrf_exempt
 from roster import membership
 from roster.models import RosterRole, SchoolClass, User
 from tools_registry import visibility
-from tools_registry.models import Deployment, Registration, Service
+from tools_registry.models import Deployment, Registration, Service, effective_services
 
 from . import ags, nrps, rendering, roles, roster_data, services
 from .config_cache import config_cache
@@ -82,7 +82,13 @@ def review_allowed(
         .filter(pk=line_item_pk)
         .first()
     )
-    if item is None or item.submission_review is None:
+    # Submission review names the line item by the AGS claim: a deployment that does not
+    # grant AGS (``effective_services``) offers none.
+    if (
+        item is None
+        or item.submission_review is None
+        or Service.AGS not in effective_services(item.deployment)
+    ):
         raise NotFound("this grade column offers no submission review")
     school_class = item.school_class
     role = membership.role_in_class(user.pk, school_class.pk)
@@ -185,7 +191,7 @@ def resolve(
     else:
         resource_link = claims.ResourceLink(id="", title=item.label)
     custom.update((item.submission_review or {}).get("custom") or {})
-    services_allowed = set(registration.allowed_services)
+    services_allowed = effective_services(deployment, registration)
     ctx = ags.ServiceContext(deployment, school_class)
     # Always sent: the reviewed line item is named by the AGS claim (Submission Review §3).
     ags_endpoint = claims.AgsEndpoint(

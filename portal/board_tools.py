@@ -32,6 +32,7 @@ from tools_registry.models import (
     Registration,
     RegistrationStatus,
     Service,
+    registration_services,
 )
 
 # What each service lets a tool do, in plain words.
@@ -154,12 +155,31 @@ class DeployForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         error_messages={"invalid_choice": _("この教育委員会の学校を選んでください。")},
     )
+    # This board's overlay of the approval (at most what it allows). A post without the
+    # privacy choice (an older page) deploys with the registration's grant (inherited).
+    privacy_level = forms.ChoiceField(
+        label=_("この配備で送る個人情報"),
+        required=False,
+        widget=forms.RadioSelect,
+        error_messages={"invalid_choice": _("承認された内容より多くの個人情報は送れません。")},
+    )
+    services = forms.MultipleChoiceField(
+        label=_("この配備で使ってよいサービス"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"invalid_choice": _("承認されていないサービスは許可できません。")},
+    )
 
-    def __init__(self, *args: Any, board: Org, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, board: Org, registration: Registration, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.board_schools = list(board.children.filter(type=OrgType.SCHOOL).order_by("name", "pk"))
         _choice_field(self, "schools").choices = [
             (str(s.sourced_id), s.name) for s in self.board_schools
+        ]
+        levels = approval.privacy_levels_up_to(registration.privacy_level)
+        _choice_field(self, "privacy_level").choices = [(v, PRIVACY_WORDS[v]) for v in levels]
+        _choice_field(self, "services").choices = [
+            (s, SERVICE_WORDS[s]) for s in deployable_services(registration)
         ]
 
     def clean(self) -> dict[str, Any]:
@@ -173,6 +193,29 @@ class DeployForm(forms.Form):
             return None
         chosen = set(self.cleaned_data["schools"])
         return [s for s in self.board_schools if str(s.sourced_id) in chosen]
+
+    def overlay(self) -> tuple[str | None, list[str] | None]:
+        """The privacy level and services chosen for this board's deployment; (None, None),
+        the registration's, when the post has no privacy choice."""
+        level = self.cleaned_data.get("privacy_level")
+        if not level:
+            return None, None
+        return level, list(self.cleaned_data["services"])
+
+
+def deployable_services(registration: Registration) -> list[str]:
+    """The services a board may grant its deployment, in ``Service`` order."""
+    allowed = registration_services(registration)
+    return [s for s in Service.values if s in allowed]
+
+
+def deploy_form_initial(registration: Registration) -> dict[str, Any]:
+    """The deploy form pre-filled with the registration's grant."""
+    return {
+        "where": "board",
+        "privacy_level": registration.privacy_level,
+        "services": deployable_services(registration),
+    }
 
 
 class PlaceForm(forms.Form):
@@ -282,7 +325,10 @@ def _review_page(
         "contacts": registration.client_metadata.get("contacts", []),
         "approve_form": approve_form,
         "reject_form": reject_form or RejectForm(),
-        "deploy_form": deploy_form or DeployForm(board=board, initial={"where": "board"}),
+        "deploy_form": deploy_form
+        or DeployForm(
+            board=board, registration=registration, initial=deploy_form_initial(registration)
+        ),
         "deployments": approval.board_deployments(
             acting_user=_acting(request), board=board, registration=registration
         ),
@@ -358,17 +404,20 @@ def reject(request: HttpRequest, board_id: str, registration_id: int) -> HttpRes
 def deploy(request: HttpRequest, board_id: str, registration_id: int) -> HttpResponse:
     board = _board(request, board_id)
     registration = _registration(request, board, registration_id)
-    form = DeployForm(request.POST, board=board)
+    form = DeployForm(request.POST, board=board, registration=registration)
     if not form.is_valid():
         return _review_page(
             request, board, registration, deploy_form=form, status=HTTPStatus.BAD_REQUEST
         )
+    privacy_level, services = form.overlay()
     try:
         approval.deploy(
             acting_user=_acting(request),
             registration=registration,
             board=board,
             schools=form.chosen_schools(),
+            privacy_level=privacy_level,
+            granted_services=services,
         )
     except NotAdministered:
         raise Http404 from None

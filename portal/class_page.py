@@ -17,7 +17,7 @@ from assignments import progress
 from assignments import services as assignments
 from roster.models import SchoolClass, User
 from tools_registry import visibility
-from tools_registry.models import Placement
+from tools_registry.models import Placement, Service, effective_services
 
 
 def _class_for_teacher(request: HttpRequest, class_id: str) -> tuple[User, SchoolClass]:
@@ -33,9 +33,9 @@ def _class_for_teacher(request: HttpRequest, class_id: str) -> tuple[User, Schoo
 
 
 def deep_linking_tools(school_class: SchoolClass) -> list[Placement]:
-    """The tools placed in the class (for staff) whose registration offers deep linking."""
+    """The tools placed in the class (for staff) whose deployment offers deep linking."""
     placed = visibility.visible_by_class([school_class], staff=True)[school_class.pk]
-    return [p for p in placed if p.deployment.registration.deep_linking_url]
+    return [p for p in placed if Service.DEEP_LINKING in effective_services(p.deployment)]
 
 
 def _page(

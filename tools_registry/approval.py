@@ -13,8 +13,12 @@ claims, messages) or, for a registration made otherwise, its stored services and
 services — what the launch's service claims (``lti_platform.services._service_claims``) and the
 token endpoint's scopes (``lti_platform.tokens.allowed_scopes``) read —, ``privacy_level`` the
 granted level (``lti_platform.roster_data.privacy``), and the deep-linking URL is kept only when
-Deep Linking is granted (the launch offers deep linking only with one). Nothing asked but not
-granted is sent; nothing not asked can be granted.
+Deep Linking is granted (the launch offers deep linking only with one). Each board's deployment
+may then narrow that grant for its schools (``deploy``'s ``privacy_level`` and
+``granted_services``: ``Deployment.effective_privacy_level`` and
+``tools_registry.models.effective_services``, which the launch, AGS, NRPS and submission review
+read). Nothing asked but not granted is sent; nothing not asked can be granted; a deployment
+never gets more than its registration.
 
 Every action checks access through ``roster.administration`` (``NotAdministered``, the same for
 missing and forbidden), runs atomically under ``serialized_writes()`` and records each change in
@@ -50,6 +54,7 @@ from .models import (
     Registration,
     RegistrationStatus,
     Service,
+    registration_services,
 )
 from .services import default_deployment_id
 from .visibility import Audience, deployment_covers
@@ -103,6 +108,13 @@ class DeployedElsewhere(ApprovalError):
     message = _(
         "このツールはほかの教育委員会でも使われているため、許可の内容はここでは変えられません。"
     )
+
+
+class NotGranted(ApprovalError):
+    """A deployment's grant wider than the registration's: more than the approval allows."""
+
+    code = "not_granted"
+    message = _("承認された内容より多くは、この配備で許可できません。")
 
 
 class InvalidChoice(ApprovalError):
@@ -436,11 +448,38 @@ def reject_registration(
 
 
 def _deployment_values(deployment: Deployment) -> dict[str, Any]:
-    return {
+    values: dict[str, Any] = {
         "deployment_id": deployment.deployment_id,
         "org": deployment.org.name,
         "is_active": deployment.is_active,
     }
+    if deployment.privacy_level:  # the overlay, when the deployment has one
+        values["privacy_level"] = deployment.privacy_level
+    if deployment.granted_services is not None:
+        values["granted_services"] = list(deployment.granted_services)
+    return values
+
+
+def _overlay(
+    registration: Registration, privacy_level: str | None, services: Iterable[str] | None
+) -> tuple[str, list[str] | None]:
+    """The deployment's privacy level ("" inherits) and granted services (None inherits),
+    each at most what the registration allows; ``InvalidChoice`` or ``NotGranted``."""
+    granted = None if services is None else set(services)
+    if (privacy_level is not None and privacy_level not in PrivacyLevel.values) or (
+        granted is not None and not granted <= set(Service.values)
+    ):
+        raise InvalidChoice
+    if privacy_level is not None and privacy_level not in privacy_levels_up_to(
+        registration.privacy_level
+    ):
+        raise NotGranted
+    if granted is not None and not granted <= registration_services(registration):
+        raise NotGranted
+    return (
+        privacy_level or "",
+        None if granted is None else [s for s in Service.values if s in granted],
+    )
 
 
 def deploy(
@@ -449,14 +488,22 @@ def deploy(
     registration: Registration,
     board: Org,
     schools: Sequence[Org] | None = None,
+    privacy_level: str | None = None,
+    granted_services: Iterable[str] | None = None,
 ) -> list[Deployment]:
     """Deploy an approved registration to the whole board (``schools`` None) or to each of the
     chosen schools of the board; return the deployments (an existing one is kept, an inactive
     one made active again). Deployment ids come from ``default_deployment_id``.
 
+    ``privacy_level`` and ``granted_services`` are this board's overlay of the registration's
+    grant (None inherits it: ``Deployment.effective_privacy_level``,
+    ``tools_registry.models.effective_services``); an existing deployment takes the overlay
+    given.
+
     Raises ``NotAdministered`` (not the acting user's board, or a school not of the board),
-    ``InvalidChoice`` (an empty choice of schools), ``NotApproved``, ``NoDeploymentId`` or
-    ``DeploymentIdTaken``."""
+    ``InvalidChoice`` (an empty choice of schools, an unknown level or service),
+    ``NotApproved``, ``NotGranted`` (more than the registration allows), ``NoDeploymentId``
+    or ``DeploymentIdTaken``."""
     user = _board_admin(acting_user, board)
     if schools is not None:
         if not schools:
@@ -469,6 +516,7 @@ def deploy(
         current = Registration.objects.get(pk=registration.pk)
         if current.status != RegistrationStatus.APPROVED or not current.is_active:
             raise NotApproved
+        level, services = _overlay(current, privacy_level, granted_services)
         for org in targets:
             deployment_id = default_deployment_id(org)
             if not deployment_id:
@@ -478,17 +526,31 @@ def deploy(
             ).first()
             if existing is not None and existing.org_id != org.pk:
                 raise DeploymentIdTaken
-            if existing is not None and existing.is_active:
+            overlay_given = privacy_level is not None or granted_services is not None
+            if (
+                existing is not None
+                and existing.is_active
+                and (
+                    not overlay_given
+                    or (existing.privacy_level, existing.granted_services) == (level, services)
+                )
+            ):
                 result.append(existing)
                 continue
             before = _deployment_values(existing) if existing is not None else None
             if existing is None:
                 existing = Deployment.objects.create(
-                    registration=current, deployment_id=deployment_id, org=org
+                    registration=current,
+                    deployment_id=deployment_id,
+                    org=org,
+                    privacy_level=level,
+                    granted_services=services,
                 )
             else:
                 existing.is_active = True
-                existing.save(update_fields=["is_active"])
+                if overlay_given:
+                    existing.privacy_level, existing.granted_services = level, services
+                existing.save(update_fields=["is_active", "privacy_level", "granted_services"])
             trail.record(
                 actor=user,
                 action="deployment.deploy",

@@ -161,6 +161,15 @@ class Deployment(models.Model):
         blank=True,
         help_text=_("空欄なら登録の設定を使います"),
     )
+    # The board's overlay of the registration's services: null inherits them all; a list
+    # grants only those of them (``effective_services``).
+    granted_services = models.JSONField(
+        _("使ってよいサービス（上書き）"),
+        null=True,
+        blank=True,
+        default=None,
+        help_text=_("空欄なら登録の設定を使います"),
+    )
     is_active = models.BooleanField(_("有効"), default=True)
 
     class Meta:
@@ -178,6 +187,30 @@ class Deployment(models.Model):
     @property
     def effective_privacy_level(self) -> str:
         return self.privacy_level or self.registration.privacy_level
+
+
+def registration_services(registration: Registration) -> frozenset[str]:
+    """The services a registration allows: its ``allowed_services``, Deep Linking only (and
+    always) when it has a deep-linking URL, as the launch has always offered it."""
+    services = set(registration.allowed_services) - {Service.DEEP_LINKING}
+    if registration.deep_linking_url:
+        services.add(Service.DEEP_LINKING)
+    return frozenset(str(s) for s in services)
+
+
+def effective_services(
+    deployment: Deployment, registration: Registration | None = None
+) -> frozenset[str]:
+    """The services a deployment's launches and service endpoints offer: the registration's
+    (``registration_services``) within the deployment's grant (null: all of them). Anything
+    not granted is never sent. Pass ``registration`` when the caller has the deployment's own
+    registration loaded (it saves a query)."""
+    if registration is None or registration.pk != deployment.registration_id:
+        registration = deployment.registration
+    allowed = registration_services(registration)
+    if deployment.granted_services is None:
+        return allowed
+    return allowed & frozenset(str(s) for s in deployment.granted_services)
 
 
 class Placement(models.Model):
