@@ -104,6 +104,14 @@ REASONS: tuple[Reason, ...] = (
         _("ツールの JWKS を取得できません: HTTP %(status)s が返りました。"),
     ),
     _r(
+        "jwks_private_address",
+        r"tool JWKS URL resolves to a private address \((?P<address>[^)]{1,64})\)",
+        _(
+            "ツールの JWKS URL の行き先が内部のアドレス（%(address)s）のため、取得しませんでした"
+            "（インターネットから届く公開アドレスにしてください）。"
+        ),
+    ),
+    _r(
         "jwks_unreachable",
         r"^tool JWKS unreachable",
         _("ツールの JWKS を取得できません。"),

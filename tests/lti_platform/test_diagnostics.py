@@ -399,3 +399,10 @@ def test_scrub_removes_uuids_e_mail_jwts_and_given_values() -> None:
     assert diagnostics.scrub(text, ["abcdef123"]) == (
         "user [uuid] mail [e-mail] token [jwt] hint [omitted]"
     )
+
+
+def test_a_jwks_url_on_a_private_address_has_its_own_reason() -> None:
+    key, params = diagnostics.classify(
+        "tool JWKS URL resolves to a private address (10.0.0.5): refused"
+    )
+    assert (key, params) == ("jwks_private_address", {"address": "10.0.0.5"})
