@@ -44,6 +44,8 @@ INSTALLED_APPS = [
     "csp",
     "allauth",
     "allauth.account",
+    "allauth.socialaccount",  # upstream sign-in: sso.models.IdentityProvider per org
+    "allauth.socialaccount.providers.openid_connect",  # OIDC, Google and Entra ID kinds
     "roster",
     "tools_registry",
     "lti_platform",

@@ -1,0 +1,1 @@
+"""Pure Python checks of upstream identities (no Django, no project app)."""

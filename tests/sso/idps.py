@@ -1,0 +1,46 @@
+"""Identity-provider configurations for tests: a SocialApp and its IdentityProvider row."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from allauth.socialaccount.models import SocialApp
+
+from roster.models import Org
+from sso.models import IdentityProvider, IdpKind, MatchRule
+
+_numbers = itertools.count(1)
+
+
+def make_idp(
+    org: Org,
+    *,
+    kind: str = IdpKind.OIDC,
+    server_url: str = "https://idp.example.jp",
+    client_id: str = "manabi-hub",
+    secret: str = "s3cret-value",  # noqa: S107 (a test client secret)
+    match_rule: str = MatchRule.USERNAME,
+    match_claim: str = "preferred_username",
+    **fields: Any,
+) -> IdentityProvider:
+    """An enabled provider of ``org`` (OpenID Connect unless ``kind`` says otherwise)."""
+    n = next(_numbers)
+    app = SocialApp.objects.create(
+        provider="openid_connect",
+        provider_id=f"test-idp-{n}",
+        name=f"Test IdP {n}",
+        client_id=client_id,
+        secret=secret,
+        settings={"server_url": server_url},
+    )
+    return IdentityProvider.objects.create(
+        org=org,
+        kind=kind,
+        app=app,
+        name_ja=f"テストIdP{n}",
+        name_en=f"Test IdP {n}",
+        match_rule=match_rule,
+        match_claim=match_claim,
+        **fields,
+    )
