@@ -12,6 +12,8 @@ if [ "$profile" = dev ]; then
   # Fonts for the browser tests' screenshots: Japanese text and the tiles' emoji icons.
   [ -d /usr/share/fonts/opentype/noto ] || need_apt+=(fonts-noto-cjk)
   [ -f /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ] || need_apt+=(fonts-noto-color-emoji)
+  # Node for the test peers (tests/peers/*/package.json: the SAML IdP).
+  command -v npm >/dev/null 2>&1 || need_apt+=(nodejs npm)
 fi
 if [ "${#need_apt[@]}" -gt 0 ]; then
   echo "== installing Debian packages: ${need_apt[*]}"
@@ -47,5 +49,21 @@ if [ "${MANABI_SKIP_RALPH:-0}" != 1 ]; then
     .peers/ralph-venv/bin/pip install -q --disable-pip-version-check "${ralph_pkgs[@]}"
     touch "$ralph_stamp"
   fi
+fi
+if [ "$profile" = dev ]; then
+  # Node test peers: each tests/peers/<name>/ with a pinned package-lock.json is installed with
+  # `npm ci` into .peers/<name>/node_modules (the peer's own script stays in tests/peers/).
+  for lock in tests/peers/*/package-lock.json; do
+    [ -f "$lock" ] || continue
+    name="$(basename "$(dirname "$lock")")"
+    peer_stamp=".peers/$name/.installed-$(sha256sum "$lock" | cut -c1-16)"
+    if [ ! -f "$peer_stamp" ]; then
+      echo "== installing the $name test peer into .peers/$name (npm ci)"
+      mkdir -p ".peers/$name"
+      cp "$(dirname "$lock")/package.json" "$lock" ".peers/$name/"
+      (cd ".peers/$name" && npm ci --no-audit --no-fund --loglevel=error)
+      touch "$peer_stamp"
+    fi
+  done
 fi
 .venv/bin/python manage.py compilemessages -v 0 --ignore=.venv
