@@ -14,6 +14,7 @@ handler500 = "config.errors.server_error"
 urlpatterns = [
     path("", include("portal.urls")),
     path("accounts/", include("allauth.urls")),
+    path("", include("signin_cards.urls")),  # /signin/card/ and a class's sign-in cards
     path("i18n/", include("django.conf.urls.i18n")),
     path(".well-known/openid-configuration", openid_configuration, name="openid_configuration"),
     path("lti/", include("lti_platform.urls")),

@@ -17,7 +17,11 @@ def check_rate_limits(app_configs: Any = None, **kwargs: Any) -> list[Error]:
         f"ACCOUNT_RATE_LIMITS[{action!r}]": value
         for action, value in getattr(settings, "ACCOUNT_RATE_LIMITS", {}).items()
     }
-    for name in ("SSO_LOGIN_PER_ADDRESS", "SSO_LOGIN_FAILED_PER_ADDRESS"):
+    for name in (
+        "SSO_LOGIN_PER_ADDRESS",
+        "SSO_LOGIN_FAILED_PER_ADDRESS",
+        "SSO_CARD_FAILED_PER_ADDRESS",
+    ):
         value = getattr(settings, name, "off")
         if value != "off":
             rates[name] = f"{value}/ip"

@@ -13,6 +13,10 @@ every worker process counts together and a restart forgets nothing:
   signing in at once, children refused each other. These count in fixed windows with
   ``cache.add`` and ``cache.incr``, without a lock: concurrent sign-ins can only be counted
   short (the database cache's ``incr`` is a read and a write), never refused for each other.
+- **Wrong sign-in cards per address** (``SSO_CARD_FAILED_PER_ADDRESS``, signin_cards): a card's
+  secret is 256 random bits, so a successful card sign-in is counted nowhere (2,000 children
+  from one NAT at 8:30 must all get in) and only wrong, revoked or staff cards count, apart from
+  passwords: a class with a few worn cards never locks out the school's password sign-ins.
 """
 
 from __future__ import annotations
@@ -78,22 +82,30 @@ def count_sign_in(request: HttpRequest) -> int | None:
     return None if count <= window.amount else window.seconds_left
 
 
-def failures_exceeded(request: HttpRequest) -> bool:
-    """Whether the request's address has failed too many sign-ins in the current window."""
-    rate = _rate("SSO_LOGIN_FAILED_PER_ADDRESS")
+# The failure counters per address: the setting of their rate, and the name of their keys.
+PASSWORD_FAILURES = ("SSO_LOGIN_FAILED_PER_ADDRESS", "failed")
+CARD_FAILURES = ("SSO_CARD_FAILED_PER_ADDRESS", "card-failed")
+
+
+def failures_exceeded(request: HttpRequest, counter: tuple[str, str] = PASSWORD_FAILURES) -> bool:
+    """Whether the request's address has failed too many sign-ins in the current window
+    (passwords, or with ``CARD_FAILURES`` sign-in cards)."""
+    setting, name = counter
+    rate = _rate(setting)
     if rate is None:
         return False
-    window = _window(request, "failed", rate)
+    window = _window(request, name, rate)
     count: int = cache.get(window.key, 0)
     return count >= window.amount
 
 
-def count_failure(request: HttpRequest) -> None:
-    """Count a failed sign-in from the request's address."""
-    rate = _rate("SSO_LOGIN_FAILED_PER_ADDRESS")
+def count_failure(request: HttpRequest, counter: tuple[str, str] = PASSWORD_FAILURES) -> None:
+    """Count a failed sign-in from the request's address (in ``counter``'s window)."""
+    setting, name = counter
+    rate = _rate(setting)
     if rate is None:
         return
-    window = _window(request, "failed", rate)
+    window = _window(request, name, rate)
     if not cache.add(window.key, 1, window.duration):
         try:
             cache.incr(window.key)

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "audit",
     "portal",
     "sso",
+    "signin_cards",  # QR sign-in cards for children (docs/sign-in.md)
     "events",
     "demo_tools",
 ]
@@ -213,6 +214,9 @@ ACCOUNT_RATE_LIMITS = {
 }
 SSO_LOGIN_PER_ADDRESS = os.environ.get("MANABI_LOGIN_PER_IP", "1000/m").strip()
 SSO_LOGIN_FAILED_PER_ADDRESS = os.environ.get("MANABI_LOGIN_FAILED_PER_IP", "300/m").strip()
+# Wrong QR sign-in cards (unknown, revoked, staff) from one address (signin_cards): counted
+# apart from passwords; a right card is counted nowhere (its secret cannot be guessed).
+SSO_CARD_FAILED_PER_ADDRESS = os.environ.get("MANABI_CARD_FAILED_PER_IP", "60/m").strip()
 # The address counted is the connection's; behind N proxies that append to X-Forwarded-For
 # (gunicorn behind nginx), the Nth from the right. Else every sign-in counts for the proxy.
 ALLAUTH_TRUSTED_PROXY_COUNT = int(os.environ.get("MANABI_TRUSTED_PROXY_COUNT", "0"))
