@@ -1,4 +1,7 @@
-"""The single extension point for django-allauth: accounts come from the roster."""
+"""The extension points for django-allauth: accounts come from the roster.
+
+``RosterAccountAdapter`` for passwords, ``RosterSocialAccountAdapter`` for upstream sign-in.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +12,13 @@ from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core.exceptions import ImmediateHttpResponse
+from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from django.http import HttpRequest
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
-from . import throttling
+from . import throttling, upstream
+from .models import FailureReason, IdentityProvider
 
 # What a child reads when sign-in is refused: what happened and what to do.
 TRY_AGAIN_LATER = _(
@@ -82,3 +87,82 @@ class RosterAccountAdapter(DefaultAccountAdapter):
         site answers to (``127.0.0.1``, ``localhost``, each port): as many tries again.
         """
         return login_attempts_key(credentials.get("username", ""))
+
+
+class RosterSocialAccountAdapter(DefaultSocialAccountAdapter):
+    """Upstream sign-in (Google, Entra ID, OpenID Connect, SAML) as existing roster users only.
+
+    Every app must have its ``IdentityProvider`` and be enabled; the identity is matched in
+    ``pre_social_login`` (``sso.matching``) and linked there, so allauth's sign-up is never
+    reached. A refusal is logged for the provider's administrators and answered with a page
+    saying whom to ask; no session and no ``SocialAccount`` row is made.
+    """
+
+    def is_open_for_signup(self, request: HttpRequest, sociallogin: Any) -> bool:
+        return False
+
+    def is_auto_signup_allowed(self, request: HttpRequest, sociallogin: Any) -> bool:
+        return False
+
+    def get_provider(self, request: HttpRequest, provider: str, client_id: Any = None) -> Any:
+        """The provider of an app the portal has configured and enabled, or a refusal page."""
+        found = super().get_provider(request, provider, client_id=client_id)
+        if found.app is None:
+            return found
+        try:
+            idp = upstream.idp_of_app(found.app)
+            if not idp.enabled:
+                raise upstream.UpstreamRefused(FailureReason.DISABLED, idp=idp)
+        except upstream.UpstreamRefused as refused:
+            if request is not None and request.resolver_match is not None:
+                if (request.resolver_match.url_name or "").endswith(("callback", "acs")):
+                    upstream.record(refused)
+            raise ImmediateHttpResponse(upstream.refusal_page(request, refused)) from None
+        return found
+
+    def populate_user(self, request: HttpRequest, sociallogin: Any, data: Any) -> Any:
+        """Key the account (Entra ID: tid:oid) before allauth looks it up; keep few claims."""
+        user = super().populate_user(request, sociallogin, data)
+        try:
+            idp = upstream.idp_of_app(sociallogin.provider.app)
+            sociallogin.manabi_claims = upstream.key_account(idp, sociallogin)
+        except upstream.UpstreamRefused as refused:
+            upstream.record(refused, sociallogin)
+            raise ImmediateHttpResponse(upstream.refusal_page(request, refused)) from None
+        return user
+
+    def pre_social_login(self, request: HttpRequest, sociallogin: Any) -> None:
+        """Let in only the roster user the identity matches; link it at the first sign-in."""
+        claims = getattr(sociallogin, "manabi_claims", None) or {}
+        try:
+            idp = upstream.idp_of_app(sociallogin.provider.app)
+            user = upstream.admit(idp, sociallogin, claims)
+        except upstream.UpstreamRefused as refused:
+            upstream.record(refused, sociallogin, claims)
+            raise ImmediateHttpResponse(upstream.refusal_page(request, refused)) from None
+        if not sociallogin.is_existing:
+            sociallogin.connect(request, user)
+
+    def on_authentication_error(
+        self,
+        request: HttpRequest,
+        provider: Any,
+        error: Any = None,
+        exception: Any = None,
+        extra_context: Any = None,
+    ) -> None:
+        """The IdP's error, a response we could not verify, or a lost or reused state."""
+        context = extra_context or {}
+        if "state_id" in context:
+            reason, detail = FailureReason.STATE, ""
+        elif exception is not None:
+            reason, detail = FailureReason.BAD_RESPONSE, type(exception).__name__
+        else:
+            reason = FailureReason.UPSTREAM_ERROR
+            detail = f"error={request.GET.get('error', '')[:60]}" if request is not None else ""
+        idp = None
+        if provider is not None and getattr(provider, "app", None) is not None:
+            idp = IdentityProvider.objects.filter(app_id=provider.app.pk).first()
+        refused = upstream.UpstreamRefused(reason, idp=idp, detail=detail)
+        upstream.record(refused)
+        raise ImmediateHttpResponse(upstream.refusal_page(request, refused))

@@ -185,6 +185,16 @@ ACCOUNT_LOGOUT_ON_GET = False
 # Password reset is by e-mail, so only for accounts with an address (staff); students ask
 # their teacher (templates/account/password_reset.html). No mail to addresses nobody has.
 ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
+# Upstream sign-in (docs/sign-in.md): identity providers per board or school, configured in
+# the portal (sso.models.IdentityProvider on allauth's SocialApp), matched to roster users
+# only (sso/matching.py): no sign-up, no sign-in by e-mail alone, no upstream tokens kept.
+SOCIALACCOUNT_ADAPTER = "sso.adapter.RosterSocialAccountAdapter"
+SOCIALACCOUNT_AUTO_SIGNUP = False
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_REQUESTS_TIMEOUT = 10
+SOCIALACCOUNT_PROVIDERS = {"openid_connect": {"OAUTH_PKCE_ENABLED": True}}
 
 # Mail (password reset links): SMTP when MANABI_EMAIL_HOST is set; otherwise each mail is
 # written to a file in DATA_DIR/mail (the demo: never a 500 for want of a mail server, and no

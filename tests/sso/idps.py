@@ -22,25 +22,25 @@ def make_idp(
     secret: str = "s3cret-value",  # noqa: S107 (a test client secret)
     match_rule: str = MatchRule.USERNAME,
     match_claim: str = "preferred_username",
+    provider_id: str = "",
     **fields: Any,
 ) -> IdentityProvider:
     """An enabled provider of ``org`` (OpenID Connect unless ``kind`` says otherwise)."""
     n = next(_numbers)
     app = SocialApp.objects.create(
         provider="openid_connect",
-        provider_id=f"test-idp-{n}",
+        provider_id=provider_id or f"test-idp-{n}",
         name=f"Test IdP {n}",
         client_id=client_id,
         secret=secret,
-        settings={"server_url": server_url},
+        settings={"server_url": server_url, "oauth_pkce_enabled": True},
     )
+    names = {"name_ja": f"テストIdP{n}", "name_en": f"Test IdP {n}"}
     return IdentityProvider.objects.create(
         org=org,
         kind=kind,
         app=app,
-        name_ja=f"テストIdP{n}",
-        name_en=f"Test IdP {n}",
         match_rule=match_rule,
         match_claim=match_claim,
-        **fields,
+        **{**names, **fields},
     )
