@@ -43,6 +43,10 @@ class RosterAccountAdapter(DefaultAccountAdapter):
     error_messages = {
         **DefaultAccountAdapter.error_messages,
         "too_many_login_attempts": TRY_AGAIN_LATER,
+        # In words a child reads (allauth's says 入力されたユーザー名もしくは…正しくありません).
+        "username_password_mismatch": _(
+            "ユーザー名か パスワードが ちがいます。もういちど いれてね。"
+        ),
     }
 
     def is_open_for_signup(self, request: HttpRequest) -> bool:

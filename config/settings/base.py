@@ -44,8 +44,10 @@ INSTALLED_APPS = [
     "csp",
     "allauth",
     "allauth.account",
+    "allauth.mfa",  # staff MFA: TOTP, WebAuthn passkeys, recovery codes (sso/mfa_policy.py)
     "allauth.socialaccount",  # upstream sign-in: sso.models.IdentityProvider per org
     "allauth.socialaccount.providers.openid_connect",  # OIDC, Google and Entra ID kinds
+    "allauth.socialaccount.providers.saml",  # SAML 2.0 kind (sso/saml.py, python3-saml)
     "roster",
     "tools_registry",
     "lti_platform",
@@ -54,6 +56,8 @@ INSTALLED_APPS = [
     "audit",
     "portal",
     "sso",
+    "allauth.idp.oidc",  # the portal as an OIDC provider for non-LTI tools (oidc_clients)
+    "oidc_clients",  # boards' OIDC clients: who may sign in, which claims (docs/oidc-provider.md)
     "signin_cards",  # QR sign-in cards for children (docs/sign-in.md)
     "events",
     "demo_tools",
@@ -70,9 +74,11 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "sso.idle.IdleTimeoutMiddleware",  # per-role idle timeout (after authentication)
+    "portal.age.ScreenStyleMiddleware",  # kana for P1–P3, a clean tablet after sign-out
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "sso.mfa_middleware.MfaRequiredMiddleware",  # administrators: enrolled and MFA-passed
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -159,7 +165,8 @@ SESSION_IDLE_REFRESH_SECONDS: float | None = None
 SOCKET_RECHECK_SECONDS = float(os.environ.get("MANABI_SOCKET_RECHECK_SECONDS", "5"))
 
 LANGUAGE_CODE = "ja"
-LANGUAGES = [("ja", _("日本語")), ("en", _("English"))]
+# "ja-hira": Japanese with furigana, the kana screen style of portal/age.py (locale ja_Hira).
+LANGUAGES = [("ja", _("日本語")), ("ja-hira", _("ふりがな")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Tokyo"
 USE_I18N = True
@@ -195,6 +202,22 @@ SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
 SOCIALACCOUNT_STORE_TOKENS = False
 SOCIALACCOUNT_REQUESTS_TIMEOUT = 10
 SOCIALACCOUNT_PROVIDERS = {"openid_connect": {"OAUTH_PKCE_ENABLED": True}}
+
+# Staff MFA (allauth.mfa; who must or may use it: sso/mfa_policy.py, docs/security.md).
+# Administrators must enrol before any other page answers; teachers may; students never.
+MFA_ADAPTER = "sso.mfa_adapter.PortalMFAAdapter"
+MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
+MFA_TOTP_ISSUER = "Manabi Hub"
+# One step either side of now (30 s): a phone whose clock is a little off still signs in. A
+# code is accepted once (allauth marks it used in the shared cache for the whole window).
+MFA_TOTP_TOLERANCE = 1
+MFA_RECOVERY_CODES_SHOW_ONCE = True  # shown once (and downloadable then, sso/mfa_views.py)
+MFA_PASSKEY_LOGIN_ENABLED = False  # passkeys are a second factor after the password
+MFA_WEBAUTHN_USER_VERIFICATION = "preferred"
+# WebAuthn over http only for a loopback issuer (the demo and the tests); https otherwise.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = urlsplit(
+    os.environ.get("MANABI_LTI_ISSUER", "http://127.0.0.1:8000")
+).hostname in {"127.0.0.1", "localhost", "::1"}
 
 # Mail (password reset links): SMTP when MANABI_EMAIL_HOST is set; otherwise each mail is
 # written to a file in DATA_DIR/mail (the demo: never a 500 for want of a mail server, and no
@@ -235,6 +258,16 @@ ALLAUTH_TRUSTED_PROXY_COUNT = int(os.environ.get("MANABI_TRUSTED_PROXY_COUNT", "
 # body must arrive within this many seconds of the connection (or of the request's first
 # byte on a kept-alive one); else 408 and the connection is closed. 0 turns it off.
 REQUEST_TIMEOUT_SECONDS = float(os.environ.get("MANABI_REQUEST_TIMEOUT", "30"))
+
+# --- the OIDC provider for non-LTI tools (oidc_clients, docs/oidc-provider.md) --------------
+# allauth's provider (allauth.idp.oidc) under the issuer LTI_ISSUER + "/oidc", with its own
+# discovery document at /oidc/.well-known/openid-configuration; the adapter answers issuer,
+# claims, pairwise subjects and the signing keys (the platform's key ring).
+IDP_OIDC_ADAPTER = "oidc_clients.adapter.PortalOIDCAdapter"
+IDP_OIDC_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]  # confidential only
+IDP_OIDC_ID_TOKEN_EXPIRES_IN = 300
+IDP_OIDC_ACCESS_TOKEN_EXPIRES_IN = 600  # the tool reads UserInfo right after sign-in
+IDP_OIDC_AUTHORIZATION_CODE_EXPIRES_IN = 60
 
 # --- LTI platform ---------------------------------------------------------------------------
 # The issuer is the platform's public base URL (no trailing slash).

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from html.parser import HTMLParser
 
-MISMATCH = "入力されたユーザー名もしくはパスワードが正しくありません。"
+MISMATCH = "ユーザー名か パスワードが ちがいます。もういちど いれてね。"
 REFUSED = (
     "ログインの まちがいが おおいので、いまは ログイン できません。"
     "しばらく まってから もういちど ためしてね。わからないときは せんせいに きいてね。"
+)
+
+
+_VOID = frozenset(
+    {"area", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
 )
 
 
@@ -18,6 +23,8 @@ class _Main(HTMLParser):
         self.words: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: object) -> None:
+        if tag in _VOID:  # no end tag: counting one would never leave <main>
+            return
         if tag == "main" or self.depth:
             self.depth += 1
 
