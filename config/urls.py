@@ -13,6 +13,8 @@ handler500 = "config.errors.server_error"
 
 urlpatterns = [
     path("", include("portal.urls")),
+    # allauth's SAML URLs, with the portal's gate on the ACS first (sso/saml.py)
+    path("accounts/", include("sso.saml_urls")),
     path("accounts/", include("allauth.urls")),
     path("", include("signin_cards.urls")),  # /signin/card/ and a class's sign-in cards
     path("i18n/", include("django.conf.urls.i18n")),

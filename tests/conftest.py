@@ -23,6 +23,7 @@ from tests.factories import (  # noqa: F401  (fixtures that return factories)
 )
 from tests.peers.faultproxy import fault_proxy  # noqa: F401  (faults in front of a real LRS)
 from tests.peers.ralph import ralph_lrs  # noqa: F401  (a real LRS: Ralph, per test)
+from tests.peers.saml_idp import saml_idp  # noqa: F401  (a real SAML IdP, per module)
 
 
 @pytest.fixture(autouse=True)

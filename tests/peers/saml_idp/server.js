@@ -153,7 +153,7 @@ function buildResponse(user, request, mode) {
         if (altered === text) return reject(new Error(`altered: "${mode.from}" not in the response`));
         text = altered;
       }
-      resolve({ acs: acs, xml: text });
+      resolve({ acs: options.destination, xml: text });
     });
   });
 }
