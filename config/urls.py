@@ -13,6 +13,7 @@ handler500 = "config.errors.server_error"
 
 urlpatterns = [
     path("", include("portal.urls")),
+    path("accounts/", include("sso.mfa_urls")),  # before allauth's: recovery codes, MFA reset
     # allauth's SAML URLs, with the portal's gate on the ACS first (sso/saml.py)
     path("accounts/", include("sso.saml_urls")),
     path("accounts/", include("allauth.urls")),
@@ -21,6 +22,8 @@ urlpatterns = [
     path(".well-known/openid-configuration", openid_configuration, name="openid_configuration"),
     path("lti/", include("lti_platform.urls")),
     path("xapi/", include("studylog.lrs.urls")),
+    # The OIDC provider for non-LTI tools, issuer LTI_ISSUER + "/oidc" (docs/oidc-provider.md).
+    path("oidc/", include("oidc_clients.urls")),
     path("tools/", include("demo_tools.urls")),
     # The admin's password forms are the portal's, with allauth's throttling: its sign-in
     # page sends the person to the portal's sign-in (and back), its password change to

@@ -59,7 +59,11 @@ class Privacy:
 
 def privacy(deployment: Deployment) -> Privacy:
     """What personal claims a deployment may receive (``sub`` and roster context always)."""
-    level = deployment.effective_privacy_level
+    return privacy_of_level(deployment.effective_privacy_level)
+
+
+def privacy_of_level(level: str) -> Privacy:
+    """What a privacy level lets a tool receive: the launch's and the OIDC provider's rule."""
     return Privacy(
         share_name=level in (PrivacyLevel.NAME, PrivacyLevel.NAME_EMAIL),
         share_email=level == PrivacyLevel.NAME_EMAIL,

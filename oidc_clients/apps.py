@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class OidcClientsConfig(AppConfig):
+    name = "oidc_clients"
+    verbose_name = _("OIDC クライアント")
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,104 @@
+"""The provider's endpoints: allauth's views (``allauth.idp.oidc.views``) behind the portal's
+checks.
+
+The authorization endpoint first answers what allauth leaves to the client's registration:
+the client must be one a board registered and left on, and ``redirect_uri`` one it registered,
+compared exactly — else a page, never a redirect (OpenID Connect Core §3.1.2.6). A signed-in
+person the board has not opened the client to goes back to the client with ``access_denied``
+and nothing issued. The token endpoint refuses a disabled client as ``invalid_client``.
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from urllib.parse import urlencode
+
+from allauth.core.internal import httpkit
+from allauth.idp.oidc import views as idp_views
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+
+from lti_platform import rendering
+from lti_platform.protocol import oidc as lti_oidc
+from roster.models import User
+
+from . import access, errors
+from .models import OidcClient
+from .protocol import redirects
+
+
+def _client(client_id: str) -> OidcClient:
+    oidc_client = (
+        OidcClient.objects.select_related("client", "board").filter(client_id=client_id).first()
+    )
+    if oidc_client is None:
+        raise errors.UnknownClient("unknown client_id")
+    if not oidc_client.active:
+        raise errors.ClientDisabled("the board has disabled this client")
+    return oidc_client
+
+
+def _page(request: HttpRequest, exc: errors.ProviderError) -> HttpResponse:
+    context = {"message": exc.message, "description": exc.description}
+    return render(request, "oidc_clients/error.html", context, status=exc.status)
+
+
+def _redirect(redirect_uri: str, refusal: access.Refusal, state: str | None) -> HttpResponse:
+    """An authentication error response (Core §3.1.2.6) to a registered redirect_uri."""
+    params = lti_oidc.error_params("access_denied", refusal.description, state)
+    separator = "&" if "?" in redirect_uri else "?"
+    response = HttpResponse(status=HTTPStatus.FOUND)
+    response["Location"] = redirect_uri + separator + urlencode(params)
+    return response
+
+
+@csrf_exempt  # allauth's view checks CSRF itself where a person posts a form
+@never_cache
+def authorization(request: HttpRequest) -> HttpResponse:
+    """``/oidc/identity/o/authorize``."""
+    params = request.GET if request.method == "GET" else request.POST
+    if request.method == "POST" and "request" in request.POST:  # allauth's own consent form
+        return idp_views.authorization(request)
+    try:
+        oidc_client = _client(params.get("client_id", ""))
+        redirect_uri = params.get("redirect_uri", "")
+        if not redirects.is_registered(redirect_uri, oidc_client.client.get_redirect_uris()):
+            raise errors.UntrustedRedirectUri("redirect_uri is not registered for this client")
+    except errors.ProviderError as exc:
+        return _page(request, exc)
+    user = request.user
+    prompts = params.get("prompt", "").split()
+    if isinstance(user, User) and user.is_authenticated and "login" not in prompts:
+        refusal = access.refusal(user, oidc_client)
+        if refusal is not None:
+            return _redirect(redirect_uri, refusal, params.get("state"))
+    return idp_views.authorization(request)
+
+
+def _token_client_id(request: HttpRequest) -> str:
+    client_id, _secret = httpkit.extract_basic_auth(request.headers)
+    return client_id or request.POST.get("client_id", "")
+
+
+@csrf_exempt
+def token(request: HttpRequest) -> HttpResponse:
+    """``/oidc/identity/o/api/token``: allauth's, except for a client the board turned off."""
+    if request.method == "POST":
+        client_id = _token_client_id(request)
+        off = OidcClient.objects.filter(client_id=client_id, active=False).exists()
+        if off or (client_id and not OidcClient.objects.filter(client_id=client_id).exists()):
+            exc = errors.InvalidClientSecret("client authentication failed")
+            return rendering.oauth_error(exc)
+    return idp_views.token(request)
+
+
+@csrf_exempt
+def device_code(request: HttpRequest) -> HttpResponse:
+    """The device grant is not offered (allauth's discovery names this route)."""
+    body = {
+        "error": "unauthorized_client",
+        "error_description": "the device authorization grant is not offered",
+    }
+    return rendering.no_store(JsonResponse(body, status=HTTPStatus.BAD_REQUEST))
