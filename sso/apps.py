@@ -7,4 +7,14 @@ class SsoConfig(AppConfig):
     verbose_name = _("シングルサインオン")
 
     def ready(self) -> None:
-        from . import checks  # noqa: F401  (registers the system checks)
+        from allauth.mfa.signals import authenticator_added
+        from django.contrib import admin
+
+        from . import (
+            checks,  # noqa: F401  (registers the system checks)
+            mfa_adapter,
+            mfa_admin,
+        )
+
+        authenticator_added.connect(mfa_adapter.record_enrolment, dispatch_uid="sso-mfa-enrolment")
+        mfa_admin.register(admin.site)

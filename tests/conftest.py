@@ -21,9 +21,41 @@ from tests.factories import (  # noqa: F401  (fixtures that return factories)
     student_factory,
     teacher_factory,
 )
+from tests.mfa import pass_mfa
 from tests.peers.faultproxy import fault_proxy  # noqa: F401  (faults in front of a real LRS)
 from tests.peers.ralph import ralph_lrs  # noqa: F401  (a real LRS: Ralph, per test)
 from tests.peers.saml_idp import saml_idp  # noqa: F401  (a real SAML IdP, per module)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "real_mfa: administrators signed in by Client.login/force_login do not pass MFA"
+    )
+
+
+@pytest.fixture(autouse=True)
+def _administrators_pass_mfa(request: pytest.FixtureRequest, monkeypatch: Any) -> None:
+    """An administrator signed in by ``Client.login``/``force_login`` has an authenticator and
+    a session that passed MFA (tests/mfa.py), as after a real sign-in with a code; tests of
+    MFA itself are marked ``real_mfa`` and get the plain sign-in."""
+    if request.node.get_closest_marker("real_mfa"):
+        return
+    force_login, login = Client.force_login, Client.login
+
+    def force_login_passing_mfa(self: Client, user: Any, backend: Any = None) -> None:
+        force_login(self, user, backend)
+        pass_mfa(self, user)
+
+    def login_passing_mfa(self: Client, **credentials: Any) -> bool:
+        ok = login(self, **credentials)
+        if ok:
+            from django.contrib.auth import SESSION_KEY
+
+            pass_mfa(self, User.objects.get(pk=self.session[SESSION_KEY]))
+        return ok
+
+    monkeypatch.setattr(Client, "force_login", force_login_passing_mfa)
+    monkeypatch.setattr(Client, "login", login_passing_mfa)
 
 
 @pytest.fixture(autouse=True)

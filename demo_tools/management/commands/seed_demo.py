@@ -11,6 +11,7 @@ from demo_tools.setup import provision_lrs_credentials, register_demo_tools
 from lti_platform.keys import ensure_keys
 from roster.demo import BOARD_CODE, DEMO_PASSWORD, create_demo_roster
 from roster.models import Org, OrgType
+from sso.mfa_demo import give_demo_authenticators
 from studylog.forwarder import set_password
 from studylog.models import LrsEndpoint
 
@@ -52,3 +53,11 @@ class Command(BaseCommand):
         self.stdout.write(f"\nデモ用サインイン（パスワードはすべて {DEMO_PASSWORD}）:")
         for s in sign_ins:
             self.stdout.write(f"  {s.username:<22} {s.label}")
+        # Administrators must use MFA (sso/mfa_policy.py): the demo's have an authenticator.
+        self.stdout.write(
+            "\n管理者は2段階認証が必要です。認証アプリに次の設定キーを入れるか、"
+            "`manage.py mfa_demo_code <ユーザー名>` でいまのコードを表示してください:"
+        )
+        for demo in give_demo_authenticators():
+            key = demo.secret or "(本人が設定した認証アプリ)"
+            self.stdout.write(f"  {demo.username:<22} {key}")
