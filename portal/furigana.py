@@ -4,10 +4,11 @@ Pure Python (no Django): the page in, the page out.
 
 The portal's kana catalogue (``locale/ja_Hira``, the ``ja-hira`` language of
 ``portal.age``) writes furigana in the plain-text notation of Aozora Bunko:
-``｜漢字《かんじ》`` — a base after ``｜`` (U+FF5C) and its reading in ``《》`` — or, without
-the ``｜``, ``漢字《かんじ》``: then the base is the run of kanji right before ``《``. The
-notation is plain text, so it survives HTML escaping unchanged wherever a string goes: a
-template's ``{% translate %}``, a form error, an attribute, the ``<title>``.
+``｜漢字《かんじ》`` — a base after ``｜`` (U+FF5C) and its reading in ``《》``. The ``｜``
+is never left out (Aozora allows that for a run of kanji): a placeholder's value before a
+reading, ``%(name)s先生《せんせい》``, would otherwise join the base. The notation is plain
+text, so it survives HTML escaping unchanged wherever a string goes: a template's
+``{% translate %}``, a form error, an attribute, the ``<title>``.
 
 ``render_page`` turns it, in the finished HTML, into
 
@@ -36,9 +37,7 @@ KANA = "\u3041-\u3096\u309d\u309e\u30a1-\u30fa\u30fc-\u30fe\u30fb\u3000 "
 
 KANJI_RE = re.compile(f"[{KANJI}]")
 _READING_RE = re.compile(f"[{KANA}]+")
-NOTATION_RE = re.compile(
-    f"(?:｜(?P<base>[{KANJI}]+)|(?P<run>[{KANJI}]+))《(?P<reading>[^《》｜<>]{{1,64}})》"
-)
+NOTATION_RE = re.compile(f"｜(?P<base>[{KANJI}]+)《(?P<reading>[^《》｜<>]{{1,64}})》")
 # Tags and comments of the page, between which lies text. Attribute values of our own pages
 # never hold a raw ">" (Django escapes it).
 _TOKEN_RE = re.compile(r"<!--.*?-->|<[^>]*>", re.DOTALL)
@@ -50,7 +49,7 @@ _RAW_ELEMENTS = frozenset({"script", "style"})
 
 
 def _pair(match: re.Match[str]) -> tuple[str, str] | None:
-    base = match.group("base") or match.group("run")
+    base = match.group("base")
     reading = match.group("reading")
     if _READING_RE.fullmatch(reading) is None:
         return None
