@@ -23,6 +23,7 @@ import pytest
 from playwright.sync_api import (
     Browser,
     BrowserContext,
+    Page,
     Playwright,
     ViewportSize,
     expect,
@@ -30,6 +31,7 @@ from playwright.sync_api import (
 )
 
 from tests import serving
+from tests.mfa import DEMO_TOTP_SECRETS, fresh_demo_code
 
 ARTIFACTS_DIR = Path(__file__).resolve().parent / "artifacts"
 CHROMIUM = "/usr/bin/chromium"
@@ -114,6 +116,22 @@ def demo_server() -> Iterator[DemoServer]:
             yield server
         finally:
             serving.stop(process)
+
+
+# --- signing in ------------------------------------------------------------------------------
+
+
+def needs_demo_mfa(username: str) -> bool:
+    """Whether the demo account is an administrator, who signs in with a second factor."""
+    return username in DEMO_TOTP_SECRETS
+
+
+def pass_demo_mfa(page: Page, username: str) -> None:
+    """On allauth's MFA page after the password, type the demo administrator's current code
+    (seed_demo's published secret; a code is accepted once, so a repeat waits for the next)."""
+    expect(page).to_have_url(re.compile(r"/accounts/2fa/authenticate/$"))
+    page.locator("#id_code").fill(fresh_demo_code(username))
+    page.get_by_test_id("mfa-code-form").get_by_role("button").click()
 
 
 # --- the browser ------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from playwright.sync_api import BrowserContext, Page, Request, expect
 
-from .conftest import DemoServer
+from .conftest import DemoServer, needs_demo_mfa, pass_demo_mfa
 
 pytestmark = pytest.mark.e2e
 
@@ -27,6 +27,8 @@ def sign_in(page: Page, username: str, password: str = DEMO_PASSWORD) -> None:
     page.locator("#id_login").fill(username)
     page.locator("#id_password").fill(password)
     page.locator("main form").get_by_role("button").click()
+    if needs_demo_mfa(username) and password == DEMO_PASSWORD:
+        pass_demo_mfa(page, username)
 
 
 def sign_in_ok(page: Page, server: DemoServer, username: str) -> None:

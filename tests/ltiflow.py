@@ -54,7 +54,22 @@ class Browser:
             headers={"Referer": self.url("/accounts/login/")},
             timeout=10,
         )
+        if response.url.endswith("/accounts/2fa/authenticate/"):  # an administrator: MFA
+            response = self.pass_mfa(response, username)
         assert response.status_code == 200 and "sessionid" in self.session.cookies, response.text
+
+    def pass_mfa(self, page: requests.Response, username: str) -> requests.Response:
+        """Type the demo administrator's authenticator code (seed_demo's published secret)."""
+        from tests.mfa import fresh_demo_code
+
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
+        assert token, "no CSRF token on the MFA page"
+        return self.session.post(
+            page.url,
+            data={"code": fresh_demo_code(username), "csrfmiddlewaretoken": token.group(1)},
+            headers={"Referer": page.url},
+            timeout=10,
+        )
 
     def follow(self, url: str, *, max_steps: int = 10) -> requests.Response:
         """GET ``url`` and keep following redirects and auto-submitting form_posts."""
