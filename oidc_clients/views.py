@@ -28,8 +28,12 @@ from . import access, errors
 from .models import OidcClient
 from .protocol import redirects
 
+MAX_CLIENT_ID = 100  # allauth's Client.id
+
 
 def _client(client_id: str) -> OidcClient:
+    if not client_id or len(client_id) > MAX_CLIENT_ID or not client_id.isprintable():
+        raise errors.UnknownClient("unknown client_id")
     oidc_client = (
         OidcClient.objects.select_related("client", "board").filter(client_id=client_id).first()
     )
@@ -54,13 +58,11 @@ def _redirect(redirect_uri: str, refusal: access.Refusal, state: str | None) -> 
     return response
 
 
-@csrf_exempt  # allauth's view checks CSRF itself where a person posts a form
+@csrf_exempt  # an authorization request may be a POST from the tool's page (Core §3.1.2.1)
 @never_cache
 def authorization(request: HttpRequest) -> HttpResponse:
     """``/oidc/identity/o/authorize``."""
     params = request.GET if request.method == "GET" else request.POST
-    if request.method == "POST" and "request" in request.POST:  # allauth's own consent form
-        return idp_views.authorization(request)
     try:
         oidc_client = _client(params.get("client_id", ""))
         redirect_uri = params.get("redirect_uri", "")
