@@ -22,7 +22,8 @@ adapter, which matches the roster user (``sso.matching``). What the portal adds 
   that no longer matches is refused), an answer to a sign-in this browser started
   (InResponseTo names a state allauth stashed in this session; IdP-initiated sign-in is off),
   and the assertion's ``ID`` never seen before for this IdP (``sso.replay.consume``, kept
-  until its NotOnOrAfter plus the drift). A refusal is ``SamlRefused`` with the
+  until its NotOnOrAfter plus the drift). A signature that fails against metadata fetched
+  from a URL more than a minute ago refetches it once (the IdP rolled its key). A refusal is ``SamlRefused`` with the
   ``FailureReason`` the administrators' log shows, and nothing else is written.
 """
 
@@ -41,6 +42,7 @@ from allauth.socialaccount.providers.saml.utils import build_saml_config, prepar
 from django.conf import settings
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from lxml import etree
 from onelogin.saml2.constants import OneLogin_Saml2_Constants
 from onelogin.saml2.errors import OneLogin_Saml2_Error, OneLogin_Saml2_ValidationError
@@ -77,6 +79,8 @@ CLOCK_DRIFT = datetime.timedelta(seconds=OneLogin_Saml2_Constants.ALLOWED_CLOCK_
 # An assertion without SubjectConfirmationData NotOnOrAfter is remembered this long.
 DEFAULT_REMEMBER = datetime.timedelta(hours=1)
 PRUNE_EVERY_SECONDS = 300.0
+# A response whose signature fails refetches metadata from its URL at most this often.
+METADATA_RETRY = datetime.timedelta(seconds=60)
 
 _SIGNATURE_CODES = {
     OneLogin_Saml2_ValidationError.INVALID_SIGNATURE,
@@ -137,7 +141,9 @@ def parse_metadata(xml: str | bytes) -> dict[str, str]:
     try:
         parsed = OneLogin_Saml2_IdPMetadataParser.parse(xml)
     except (etree.XMLSyntaxError, ValueError) as error:
-        raise MetadataError(f"not XML metadata ({type(error).__name__})") from None
+        raise MetadataError(
+            _("XML のメタデータではありません（%(error)s）。") % {"error": type(error).__name__}
+        ) from None
     idp = parsed.get("idp") or {}
     entity_id = idp.get("entityId")
     sso_url = (idp.get("singleSignOnService") or {}).get("url")
@@ -145,18 +151,18 @@ def parse_metadata(xml: str | bytes) -> dict[str, str]:
         idp.get("x509cert") or ((idp.get("x509certMulti") or {}).get("signing") or [""])[0]
     )
     if not entity_id:
-        raise MetadataError("no IDPSSODescriptor with an entityID")
+        raise MetadataError(_("IdP の記述（IDPSSODescriptor と entityID）がありません。"))
     if not sso_url:
-        raise MetadataError("no SingleSignOnService with the HTTP-Redirect binding")
+        raise MetadataError(_("HTTP-Redirect のログインURL（SingleSignOnService）がありません。"))
     if not certificate:
-        raise MetadataError("no signing certificate (KeyDescriptor use=signing)")
+        raise MetadataError(_("署名の証明書（KeyDescriptor use=signing）がありません。"))
     return {"entity_id": entity_id, "sso_url": sso_url, "x509cert": certificate}
 
 
 def fetch_metadata(url: str) -> dict[str, str]:
     """GET the IdP's metadata URL (http/https, no redirects, 1 MiB at most) and parse it."""
     if not url.startswith(("https://", "http://")):
-        raise MetadataError("the metadata URL must be http:// or https://")
+        raise MetadataError(_("メタデータの URL は http:// か https:// で始めてください。"))
     try:
         with fetching.get(
             url,
@@ -165,19 +171,24 @@ def fetch_metadata(url: str) -> dict[str, str]:
             headers={"Accept": "application/samlmetadata+xml, application/xml, text/xml"},
         ) as response:
             if response.status_code != 200:
-                raise MetadataError(f"the metadata URL answered HTTP {response.status_code}")
+                raise MetadataError(
+                    _("メタデータの URL が HTTP %(status)d を返しました。")
+                    % {"status": response.status_code}
+                )
             body = b""
             for chunk in response.iter_content(64 * 1024):
                 body += chunk
                 if len(body) > METADATA_MAX_BYTES:
-                    raise MetadataError("the metadata is larger than 1 MiB")
+                    raise MetadataError(_("メタデータが 1 MiB より大きいです。"))
     except fetching.PrivateAddress as refused:
         raise MetadataError(
-            f"the metadata URL resolves to a private address ({refused.address})"
+            _("メタデータの URL が内部のアドレス（%(address)s）を指すので取得しません。")
+            % {"address": refused.address}
         ) from None
     except (requests.RequestException, OSError) as error:
         raise MetadataError(
-            f"the metadata URL cannot be fetched ({type(error).__name__})"
+            _("メタデータの URL から取得できません（%(error)s）。")
+            % {"error": type(error).__name__}
         ) from None
     return parse_metadata(body)
 
@@ -256,17 +267,21 @@ def check_response(request: HttpRequest, idp: IdentityProvider) -> None:
     posted = request.POST.get("SAMLResponse", "")
     if not posted:
         raise SamlRefused(FailureReason.BAD_RESPONSE, "no SAMLResponse", status=400)
-    config = build_saml_config(request, enforced(idp.app.settings), idp.app.client_id)
     try:
-        saml_settings = OneLogin_Saml2_Settings(config, sp_validation_only=True)
-        response = OneLogin_Saml2_Response(saml_settings, posted)
-        response.is_valid(prepare_django_request(request), raise_exceptions=True)
-    except OneLogin_Saml2_ValidationError as error:
-        raise _refusal(error) from None
-    except (OneLogin_Saml2_Error, binascii.Error, etree.XMLSyntaxError, ValueError) as error:
-        raise SamlRefused(
-            FailureReason.BAD_RESPONSE, f"unreadable ({type(error).__name__})", status=400
-        ) from None
+        response = _valid_response(request, idp, posted)
+    except SamlRefused as refusal:
+        # The IdP may have rolled its signing key: with metadata from a URL not fetched in the
+        # last minute, fetch it and try once more (so at most one fetch a minute per IdP).
+        if refusal.reason != FailureReason.BAD_SIGNATURE or not _metadata_may_be_stale(idp):
+            raise
+        try:
+            changed = refresh_metadata(idp)
+        except MetadataError:
+            logger.warning("SAML metadata of IdP %s could not be refetched", idp.pk)
+            raise refusal from None
+        if not changed:
+            raise
+        response = _valid_response(request, idp, posted)
     # Used once, whichever browser brings it: a captured response is a replay even where it
     # answers no sign-in (and is then used up for the browser it was meant for, too).
     if not replay.consume(
@@ -281,6 +296,34 @@ def check_response(request: HttpRequest, idp: IdentityProvider) -> None:
         raise SamlRefused(FailureReason.STATE, "IdP-initiated (no InResponseTo)")
     if in_response_to not in statekit.get_states(request):
         raise SamlRefused(FailureReason.STATE, "InResponseTo is no sign-in of this browser")
+
+
+def _valid_response(
+    request: HttpRequest, idp: IdentityProvider, posted: str
+) -> OneLogin_Saml2_Response:
+    config = build_saml_config(request, enforced(idp.app.settings), idp.app.client_id)
+    try:
+        saml_settings = OneLogin_Saml2_Settings(config, sp_validation_only=True)
+        response = OneLogin_Saml2_Response(saml_settings, posted)
+        response.is_valid(prepare_django_request(request), raise_exceptions=True)
+    except OneLogin_Saml2_ValidationError as error:
+        raise _refusal(error) from None
+    except (OneLogin_Saml2_Error, binascii.Error, etree.XMLSyntaxError, ValueError) as error:
+        raise SamlRefused(
+            FailureReason.BAD_RESPONSE, f"unreadable ({type(error).__name__})", status=400
+        ) from None
+    return response
+
+
+def _metadata_may_be_stale(idp: IdentityProvider) -> bool:
+    stored = idp.app.settings
+    if not stored.get("metadata_url"):
+        return False
+    try:
+        fetched = datetime.datetime.fromisoformat(str(stored.get("metadata_fetched_at")))
+    except ValueError:
+        return True
+    return timezone.now() - fetched >= METADATA_RETRY
 
 
 def _refusal(error: OneLogin_Saml2_ValidationError) -> SamlRefused:

@@ -90,10 +90,13 @@ def test_board_adds_saml_by_metadata_file(
 @pytest.mark.parametrize(
     ("fields", "words"),
     [
-        ({"metadata_file": SimpleUploadedFile("x.xml", b"<nope")}, "not XML metadata"),
-        ({"metadata_url": "ftp://idp.example/metadata"}, "http:// or https://"),
+        (
+            {"metadata_file": SimpleUploadedFile("x.xml", b"<nope")},
+            "XML のメタデータではありません",
+        ),
+        ({"metadata_url": "ftp://idp.example/metadata"}, "http:// か https:// で始めて"),
         ({}, "メタデータの URL を入力するか"),
-        ({"metadata_url": "http://127.0.0.1:9/metadata"}, "cannot be fetched"),
+        ({"metadata_url": "http://127.0.0.1:9/metadata"}, "取得できません"),
     ],
 )
 def test_unusable_metadata_is_a_400_in_words_and_nothing_is_written(

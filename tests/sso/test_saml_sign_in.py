@@ -9,6 +9,7 @@ session and no SocialAccount.
 from __future__ import annotations
 
 import base64
+import datetime
 from collections.abc import Iterator
 from http import HTTPStatus
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 import pytest
 from allauth.socialaccount.models import SocialAccount, SocialApp
 from django.test import Client
+from django.utils import timezone
 
 from roster.models import Org, OrgType, User
 from sso import saml
@@ -138,10 +140,10 @@ def test_metadata_from_an_uploaded_file_configures_the_same_idp(saml_idp: SamlId
 @pytest.mark.parametrize(
     ("xml", "message"),
     [
-        (b"not xml", "not XML metadata"),
+        (b"not xml", "XML のメタデータではありません"),
         (
             b"<EntityDescriptor xmlns='urn:oasis:names:tc:SAML:2.0:metadata' entityID='x'/>",
-            "no IDPSSODescriptor",
+            "IDPSSODescriptor と entityID",
         ),
     ],
 )
@@ -351,3 +353,29 @@ def test_disabled_idp_refuses(
 
 def test_unknown_slug_is_404(client: Client, db: None) -> None:
     assert client.post("/accounts/saml/nope/acs/", {"SAMLResponse": "x"}).status_code == 404
+
+
+def test_a_rolled_idp_key_is_fetched_from_the_metadata_url_once_a_minute(
+    client: Client, saml_board: IdentityProvider, saml_idp: SamlIdP, demo_school: dict[str, User]
+) -> None:
+    """The IdP's new key: refused while the metadata is fresh, then refetched and let in."""
+    old_certificate = saml_board.app.settings["idp"]["x509cert"]
+    saml_idp.stop()
+    saml_idp.start()  # a new signing key, the same metadata URL
+    assert saml.parse_metadata(saml_idp.metadata_xml())["x509cert"] != old_certificate
+
+    first = Client()
+    assert_refused(sign_in(first, saml_idp), FailureReason.BAD_SIGNATURE, first)
+    app = saml_board.app
+    app.refresh_from_db()
+    assert app.settings["idp"]["x509cert"] == old_certificate  # fetched less than a minute ago
+
+    a_while_ago = timezone.now() - datetime.timedelta(minutes=2)
+    app.settings["metadata_fetched_at"] = a_while_ago.isoformat()
+    app.save()
+    response = sign_in(client, saml_idp)
+
+    assert response.status_code == HTTPStatus.OK
+    assert client.session["_auth_user_id"] == str(demo_school["sakura-5-2-01"].pk)
+    app.refresh_from_db()
+    assert app.settings["idp"]["x509cert"] != old_certificate
