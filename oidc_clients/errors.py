@@ -49,6 +49,12 @@ class InvalidClientSecret(ProviderError):
         return {"WWW-Authenticate": 'Basic realm="oidc"'}
 
 
+class GrantRefused(ProviderError):
+    """Token endpoint: the code's person may no longer sign in to the client."""
+
+    error = "invalid_grant"
+
+
 class ClientSettingsInvalid(ProviderError):
     """A board's client settings that cannot be saved; ``fields`` says why, per form field."""
 

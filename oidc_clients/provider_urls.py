@@ -16,6 +16,6 @@ urlpatterns = [
     path("identity/o/logout", idp_views.logout, name="logout"),
     path("identity/o/api/token", views.token, name="token"),
     path("identity/o/api/revoke", idp_views.revoke, name="revoke"),
-    path("identity/o/api/userinfo", idp_views.user_info, name="userinfo"),
+    path("identity/o/api/userinfo", views.userinfo, name="userinfo"),
     path("identity/o/api/device/code", views.device_code, name="device_code"),
 ]

@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 
 from allauth.core.internal import httpkit
 from allauth.idp.oidc import views as idp_views
+from allauth.idp.oidc.models import Token
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
@@ -84,16 +85,58 @@ def _token_client_id(request: HttpRequest) -> str:
     return client_id or request.POST.get("client_id", "")
 
 
+def _code_holder_refused(client_id: str, code: str) -> bool:
+    """Whether the person an unexchanged code was issued to may no longer sign in to the
+    client (moved to another school, left the class, deactivated since the authorization
+    request); the code is then deleted, so it can never be exchanged."""
+    if not code:
+        return False
+    row = (
+        Token.objects.valid()
+        .by_value(code)
+        .filter(client_id=client_id, type=Token.Type.AUTHORIZATION_CODE)
+        .select_related("user")
+        .first()
+    )
+    oidc_client = OidcClient.objects.filter(client_id=client_id).first()
+    if row is None or oidc_client is None or not isinstance(row.user, User):
+        return False  # allauth answers invalid_grant for a code it does not find
+    if access.refusal(row.user, oidc_client) is None:
+        return False
+    row.delete()
+    return True
+
+
 @csrf_exempt
 def token(request: HttpRequest) -> HttpResponse:
-    """``/oidc/identity/o/api/token``: allauth's, except for a client the board turned off."""
+    """``/oidc/identity/o/api/token``: allauth's, except for a client the board turned off or
+    a code whose person may no longer sign in (``invalid_grant``, RFC 6749 §5.2)."""
     if request.method == "POST":
         client_id = _token_client_id(request)
         off = OidcClient.objects.filter(client_id=client_id, active=False).exists()
         if off or (client_id and not OidcClient.objects.filter(client_id=client_id).exists()):
-            exc = errors.InvalidClientSecret("client authentication failed")
-            return rendering.oauth_error(exc)
+            return rendering.oauth_error(errors.InvalidClientSecret("client authentication failed"))
+        if request.POST.get("grant_type") == "authorization_code" and _code_holder_refused(
+            client_id, request.POST.get("code", "")
+        ):
+            return rendering.oauth_error(
+                errors.GrantRefused("the user may no longer sign in to this client")
+            )
     return idp_views.token(request)
+
+
+@csrf_exempt
+def userinfo(request: HttpRequest) -> HttpResponse:
+    """``/oidc/identity/o/api/userinfo``: allauth's, never stored by a cache (personal data),
+    and only while the person may still sign in to the client."""
+    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and value:
+        row = Token.objects.lookup(Token.Type.ACCESS_TOKEN, value)
+        if row is not None and isinstance(row.user, User) and row.client_id:
+            oidc_client = OidcClient.objects.filter(client_id=row.client_id, active=True).first()
+            if oidc_client is None or access.refusal(row.user, oidc_client) is not None:
+                row.delete()
+    return rendering.no_store(idp_views.user_info(request))
 
 
 @csrf_exempt

@@ -270,6 +270,7 @@ def test_a_child_signs_in_and_the_tool_gets_what_the_privacy_level_allows(
 
     userinfo = started.oauth.get(rp.metadata["userinfo_endpoint"], timeout=10)
     assert userinfo.status_code == HTTPStatus.OK
+    assert userinfo.headers["Cache-Control"] == "no-store"
     assert userinfo.json() == expected
 
 
@@ -567,3 +568,84 @@ def test_a_signed_out_person_is_sent_to_the_portal_sign_in_first(
     assert location.path == "/accounts/login/"
     assert parse_qs(location.query)["next"][0].startswith("/oidc/identity/o/authorize?")
     assert tokens_issued() == 0
+
+
+def move_to_another_board(board: Board) -> None:
+    """The child changes schools: now of the other board's school."""
+    board.student.org = board.outsider.org
+    board.student.save(update_fields=["org"])
+
+
+def test_a_code_whose_person_left_the_board_is_invalid_grant(
+    provider: str,
+    board: Board,
+    register: Callable[..., Issued],
+    browser: Callable[[User], requests.Session],
+) -> None:
+    rp = discover(provider, register())
+    started = start(rp)
+    location = authorize(browser(board.student), started)
+    move_to_another_board(board)
+    response = requests.post(
+        rp.metadata["token_endpoint"],
+        data={
+            "grant_type": "authorization_code",
+            "code": parse_qs(urlsplit(location).query)["code"][0],
+            "redirect_uri": REDIRECT_URI,
+            "code_verifier": started.verifier,
+        },
+        auth=(rp.client_id, rp.secret),
+        timeout=10,
+    )
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert response.json() == {
+        "error": "invalid_grant",
+        "error_description": "the user may no longer sign in to this client",
+    }
+    assert response.headers["Cache-Control"] == "no-store"
+    assert tokens_issued() == 0
+
+
+def test_userinfo_stops_when_the_person_left_the_board(
+    provider: str,
+    board: Board,
+    register: Callable[..., Issued],
+    browser: Callable[[User], requests.Session],
+) -> None:
+    rp = discover(provider, register())
+    started, _token = sign_in(rp, browser(board.student))
+    move_to_another_board(board)
+    userinfo = started.oauth.get(rp.metadata["userinfo_endpoint"], timeout=10)
+    assert userinfo.status_code == HTTPStatus.UNAUTHORIZED
+    assert userinfo.json()["error"] == "invalid_token"
+    assert not Token.objects.filter(type=Token.Type.ACCESS_TOKEN).exists()
+
+
+def test_client_secret_post_works_as_well(
+    provider: str,
+    board: Board,
+    register: Callable[..., Issued],
+    browser: Callable[[User], requests.Session],
+) -> None:
+    rp = discover(provider, register(privacy_level=PrivacyLevel.ID_ONLY))
+    started = start(rp)
+    location = authorize(browser(board.student), started)
+    response = requests.post(
+        rp.metadata["token_endpoint"],
+        data={
+            "grant_type": "authorization_code",
+            "code": parse_qs(urlsplit(location).query)["code"][0],
+            "redirect_uri": REDIRECT_URI,
+            "code_verifier": started.verifier,
+            "client_id": rp.client_id,
+            "client_secret": rp.secret,
+        },
+        timeout=10,
+    )
+    assert response.status_code == HTTPStatus.OK
+    token = response.json()
+    claims = validated_id_token(rp, started, token)
+    assert user_claims(dict(claims)) == {
+        "sub": subject(rp_client(rp), board.student),
+        ROSTER_CLAIM: roster(board),
+    }
