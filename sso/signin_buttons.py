@@ -1,14 +1,26 @@
-"""Which upstream sign-in buttons the sign-in page shows."""
+"""Which upstream sign-in buttons the sign-in page shows, and where their forms lead.
+
+A button is a POST form to allauth's login URL, which redirects to the IdP; Chromium applies
+the page's CSP ``form-action`` to that redirect, so the page must allow each IdP's origin:
+``buttons_for`` notes them on the request and ``FormActionMiddleware`` (after django-csp's in
+MIDDLEWARE) adds them to that response's policy only.
+"""
 
 from __future__ import annotations
 
+import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from allauth.socialaccount.providers import registry
+from csp.constants import SELF
 from django.db.models import Q
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 
-from .models import IdentityProvider
+from .models import IdentityProvider, IdpKind
+
+REQUEST_ATTRIBUTE = "sso_form_action_origins"
 
 
 @dataclass(frozen=True)
@@ -18,6 +30,25 @@ class IdpButton:
     name_en: str
     org_name: str
     login_url: str
+    form_origin: str
+
+
+def _origin(url: Any) -> str:
+    if not isinstance(url, str):
+        return ""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return ""
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def form_origin(idp: IdentityProvider) -> str:
+    """Where the browser goes from the button: the issuer's origin (OIDC), the SSO URL's (SAML)."""
+    settings = idp.app.settings or {}
+    if idp.kind == IdpKind.SAML:
+        saml = settings.get("idp") or {}
+        return _origin(saml.get("sso_url")) or _origin(saml.get("metadata_url"))
+    return _origin(settings.get("server_url"))
 
 
 def buttons_for(request: HttpRequest) -> list[IdpButton]:
@@ -41,6 +72,25 @@ def buttons_for(request: HttpRequest) -> list[IdpButton]:
                 name_en=idp.name_en,
                 org_name=idp.org.name,
                 login_url=provider.get_login_url(request),
+                form_origin=form_origin(idp),
             )
         )
+    origins = sorted({b.form_origin for b in buttons if b.form_origin})
+    setattr(request, REQUEST_ATTRIBUTE, origins)
     return buttons
+
+
+class FormActionMiddleware:
+    """Allow the IdPs of the buttons a page rendered in that response's ``form-action``."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        origins = getattr(request, REQUEST_ATTRIBUTE, None)
+        if origins:
+            update = dict(getattr(response, "_csp_update", None) or {})
+            update["form-action"] = [SELF, *origins]
+            response._csp_update = update  # type: ignore[attr-defined]
+        return response

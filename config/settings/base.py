@@ -67,6 +67,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",  # after WhiteNoise: static files need no policy
+    "sso.signin_buttons.FormActionMiddleware",  # after CSP's: the IdPs of a page's buttons
     "config.middleware.NoStoreMiddleware",  # personal pages and /lti/ services: no-store
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",

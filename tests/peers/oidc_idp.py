@@ -197,10 +197,18 @@ class OidcIdP:
             time.sleep(0.05)
 
 
-def start_oidc_idp(redirect_uris: list[str]) -> Iterator[OidcIdP]:
-    """Start an IdP answering ``redirect_uris``; stop it and remove its files afterwards."""
+def start_oidc_idp(
+    redirect_uris: list[str],
+    *,
+    port: int | None = None,
+    accounts: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Iterator[OidcIdP]:
+    """Start an IdP answering ``redirect_uris`` (on ``port``, else a free one) with
+    ``accounts``; stop it and remove its files afterwards."""
     with tempfile.TemporaryDirectory(prefix="manabi-oidc-idp-") as tmp:
-        idp = OidcIdP(work_dir=Path(tmp), port=free_port(), redirect_uris=redirect_uris)
+        idp = OidcIdP(work_dir=Path(tmp), port=port or free_port(), redirect_uris=redirect_uris)
+        if accounts is not None:
+            idp.set_accounts(accounts)
         idp.start()
         try:
             yield idp

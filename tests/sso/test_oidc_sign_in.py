@@ -128,8 +128,14 @@ def test_a_child_signs_in_through_the_idp_and_is_linked(oidc_idp, school, child,
 def test_the_sign_in_page_shows_the_enabled_idps(oidc_idp, school, client):
     configure(oidc_idp, school.parent, "t-oidc", name_ja="まなび市アカウント")
     configure(oidc_idp, school.parent, "t-google", enabled=False, name_ja="使わない")
-    page = client.get("/accounts/login/").content.decode()
+    answer = client.get("/accounts/login/")
+    page = answer.content.decode()
     assert 'action="/accounts/oidc/t-oidc/login/"' in page
+    # the button's redirect to the IdP is allowed by this page's policy, and only this one's
+    policy = dict(d.strip().split(" ", 1) for d in answer["Content-Security-Policy"].split(";"))
+    assert policy["form-action"] == f"'self' {oidc_idp.issuer}"
+    elsewhere = client.get("/accounts/password/reset/")["Content-Security-Policy"]
+    assert "form-action 'self';" in elsewhere + ";" and oidc_idp.issuer not in elsewhere
     assert "まなび市アカウント" in page
     assert "t-google" not in page and "使わない" not in page
 
