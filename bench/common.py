@@ -637,6 +637,7 @@ class Wsgi:
         environ: dict[str, Any] = {"REQUEST_METHOD": method, "PATH_INFO": raw_path}
         environ |= {"QUERY_STRING": query, "HTTP_HOST": self.host, "wsgi.input": io.BytesIO(body)}
         environ |= {"CONTENT_LENGTH": str(len(body)), "wsgi.multiprocess": True}
+        environ |= {"REMOTE_ADDR": HOST}  # as gunicorn sets it (the sign-in limits read it)
         wsgiref.util.setup_testing_defaults(environ)  # the other CGI and wsgi.* variables
         for name, value in (headers or {}).items():
             key = name.upper().replace("-", "_")
