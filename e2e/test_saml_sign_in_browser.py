@@ -19,6 +19,7 @@ from playwright.sync_api import Browser, BrowserContext, expect
 from tests.peers.saml_idp import SamlIdP, start_saml_idp
 
 from .conftest import ACTION_TIMEOUT, VIEWPORT, DemoServer
+from .test_accessibility import assert_accessible
 from .test_launch_browser import open_tile, sign_in
 
 pytestmark = pytest.mark.e2e
@@ -64,6 +65,7 @@ def test_child_signs_in_through_the_saml_idp_and_launches_a_tool(
         admin.goto(demo_server.url("/school"))
         admin.get_by_test_id("board-sign-in-link").click()
         admin.goto(admin.url.rstrip("/") + "/add-saml")
+        assert_accessible(admin)
         admin.locator("#id_name_ja").fill("まなび市 SAML")
         admin.locator("#id_name_en").fill("Manabi City SAML")
         admin.locator("#id_metadata_url").fill(idp.metadata_url)
@@ -72,6 +74,7 @@ def test_child_signs_in_through_the_saml_idp_and_launches_a_tool(
         admin.locator("#id_allow_students").check()
         admin.get_by_test_id("save").click()
         expect(admin.get_by_test_id("sp-values")).to_be_visible()
+        assert_accessible(admin)
         entity_id = admin.get_by_test_id("sp-entity-id").inner_text().strip()
         acs_url = admin.get_by_test_id("sp-acs-url").inner_text().strip()
     finally:
@@ -85,6 +88,7 @@ def test_child_signs_in_through_the_saml_idp_and_launches_a_tool(
     # A child taps the board's button and signs in on the IdP's own page.
     child = context.new_page()
     child.goto("/accounts/login/")
+    assert_accessible(child)
     child.get_by_test_id(f"idp-{slug}").click()
     expect(child).to_have_url(re.compile(rf"^{re.escape(idp.sso_url)}\?"))
     child.locator("#username").fill("hina")
