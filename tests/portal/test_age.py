@@ -135,7 +135,7 @@ def _user_data(child: User) -> list[str]:
     from lti_platform.services import launch_tiles
 
     tiles = launch_tiles(child)
-    data = [child.home_class.title if child.home_class else ""]
+    data: list[str] = []  # the homeroom's title 「1年1組」 has its furigana (portal_age.class_title)
     for tile in tiles:
         data += [tile.placement.title, tile.placement.deployment.registration.tool.name]
     return data
@@ -167,6 +167,8 @@ def test_a_first_grader_reads_furigana_on_every_kanji(
     assert '<html lang="ja">' in html
     page = check(html, allowed=[*_user_data(child), line_item.deployment.registration.tool.name])
     assert page.bare == []
+    if url == "/":
+        assert "1<ruby>年<rp>（</rp><rt>ねん</rt><rp>）</rp></ruby>1<ruby>組<rp>" in html
     if url in ("/test/403", "/this-page-does-not-exist"):
         assert page.rubies > 0  # these pages do have kanji of their own
     assert child.full_name not in html  # the name in kana, never kanji
@@ -214,7 +216,10 @@ def test_upper_grades_and_staff_get_no_furigana(
         html = client.get(url).content.decode()
         assert "<ruby>" not in html and "《" not in html, url
     person = demo_school[username]
-    assert person.full_name in client.get("/").content.decode()
+    home = client.get("/").content.decode()
+    assert person.full_name in home
+    if person.home_class is not None:
+        assert f'<p class="subtle">{person.home_class.title}</p>' in home
 
 
 def test_teachers_see_kanji_and_kana_names(
@@ -258,7 +263,7 @@ def test_user_data_never_becomes_markup(db: None) -> None:
     client = Client()
     client.force_login(child)
     html = client.get("/").content.decode()
-    assert "&#xFF5C;一&#x300A;いち&#x300B;くみ&lt;b&gt;" in html
+    assert "&#xFF5C;一&#x300A;いち&#x300B;くみ&lt;b&gt;" in html  # not 「N年M組」: as it is
     assert "&#xFF5C;山&#x300A;やま&#x300B;\u3000&lt;i&gt;た&lt;/i&gt;" in html
     assert "<ruby>一" not in html and "<ruby>山" not in html and "<i>" not in html
 
