@@ -9,17 +9,20 @@ without one (HTTP/1.0) was a 500; ``get_host`` answers from ``SERVER_NAME`` and 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from functools import wraps
 
 from allauth.socialaccount.providers.saml import views as allauth_saml
 from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
+from onelogin.saml2.errors import OneLogin_Saml2_Error
 
 from . import saml, signin_log, upstream
 from .models import FailureReason, IdentityProvider
 
 View = Callable[..., HttpResponse]
+logger = logging.getLogger("manabi.sso.saml")
 
 
 def with_host(view: View) -> View:
@@ -31,7 +34,24 @@ def with_host(view: View) -> View:
     return wrapped
 
 
-login = with_host(allauth_saml.login)
+@with_host
+def login(request: HttpRequest, organization_slug: str) -> HttpResponse:
+    """allauth's SAML login; settings python3-saml refuses (an IdP URL that is no URL) are a
+    page saying sign-in is unavailable and a line in the log, not a 500."""
+    try:
+        return allauth_saml.login(request, organization_slug=organization_slug)
+    except OneLogin_Saml2_Error as error:
+        idp = saml.saml_idp(organization_slug)
+        if idp is None:
+            raise
+        logger.error("SAML settings of IdP %s refused: %s", idp.pk, error)
+        refusal = saml.SamlRefused(
+            FailureReason.BAD_RESPONSE, f"settings refused ({error.code})", status=503
+        )
+        signin_log.record_failure(idp, refusal.reason, detail=refusal.detail)
+        return refused_page(request, idp, refusal)
+
+
 finish_acs = with_host(allauth_saml.finish_acs)
 sls = with_host(allauth_saml.sls)
 metadata = with_host(allauth_saml.metadata)

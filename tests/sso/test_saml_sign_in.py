@@ -379,3 +379,34 @@ def test_a_rolled_idp_key_is_fetched_from_the_metadata_url_once_a_minute(
     assert client.session["_auth_user_id"] == str(demo_school["sakura-5-2-01"].pk)
     app.refresh_from_db()
     assert app.settings["idp"]["x509cert"] != old_certificate
+
+
+def test_settings_python3_saml_refuses_are_a_page_not_a_500(
+    client: Client, saml_board: IdentityProvider
+) -> None:
+    app = saml_board.app
+    app.settings["idp"]["sso_url"] = "not a url"
+    app.save()
+
+    response = client.post(f"/accounts/saml/{SLUG}/login/")
+
+    assert_refused(response, FailureReason.BAD_RESPONSE, client, status=503)
+    assert SignInFailure.objects.get().detail.startswith("settings refused")
+
+
+def test_a_document_with_a_dtd_is_refused_unread(
+    client: Client, saml_board: IdentityProvider
+) -> None:
+    """No entity expansion (XXE, billion laughs): a DOCTYPE is refused before parsing on."""
+    start(client)
+    bomb = (
+        '<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaaaaaaaa">'
+        '<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>'
+        '<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol">&b;</samlp:Response>'
+    )
+    response = client.post(
+        f"/accounts/saml/{SLUG}/acs/",
+        {"SAMLResponse": base64.b64encode(bomb.encode()).decode()},
+    )
+
+    assert_refused(response, FailureReason.BAD_RESPONSE, client, status=400)
