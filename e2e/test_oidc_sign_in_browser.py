@@ -24,6 +24,7 @@ from tests.peers.oidc_idp import CLIENT_ID, CLIENT_SECRET, OidcIdP, start_oidc_i
 from tests.serving import free_port
 
 from .conftest import DemoServer
+from .test_accessibility import assert_accessible
 from .test_launch_browser import open_tile, sign_in
 
 pytestmark = pytest.mark.e2e
@@ -88,6 +89,7 @@ def configured(
     form.locator("input[name=match_rule][value=username]").check()
     form.locator("#id_match_claim").fill("preferred_username")
     expect(form.locator("#id_allow_students")).to_be_checked()
+    assert_accessible(admin)
     admin.get_by_test_id("save").click()
     expect(admin.get_by_test_id("messages")).to_contain_text(IDP_NAME)
     listing = admin.url
@@ -108,6 +110,7 @@ def configured(
         report = admin.get_by_test_id("check-report")
         expect(report).to_have_attribute("data-ok", "true")
         expect(report).to_contain_text("この設定でログインできるはずです。")
+        assert_accessible(admin)
         yield admin, idp, listing
         # Leave the demo board without the IdP for the other tests.
         admin.goto(listing)
@@ -121,6 +124,7 @@ def sign_in_upstream(page: Page, login: str) -> None:
     page.goto("/accounts/login/")
     buttons = page.get_by_test_id("idp-buttons")
     expect(buttons).to_contain_text(IDP_NAME)
+    assert_accessible(page)
     buttons.get_by_role("button", name=IDP_NAME).click()
     expect(page.locator("input[name=login]")).to_be_visible()  # the IdP's form, not ours
     page.locator("input[name=login]").fill(login)
@@ -155,6 +159,7 @@ def test_a_child_signs_in_through_the_oidc_idp_and_launches_a_tool(
             sign_in_upstream(stranger, "stranger")
             refused = stranger.get_by_test_id("signin-refused")
             expect(refused).to_have_attribute("data-reason", "unmatched")
+            assert_accessible(stranger)
             expect(refused).to_contain_text(
                 "まなび市教育委員会の まなびハブの たんとうの 人に きいてね。"
             )
