@@ -135,7 +135,7 @@ def _user_data(child: User) -> list[str]:
     from lti_platform.services import launch_tiles
 
     tiles = launch_tiles(child)
-    data: list[str] = []  # the homeroom's title 「1年1組」 has its furigana (portal_age.class_title)
+    data: list[str] = []  # (the homeroom 「1年1組」 has furigana: portal_age.class_title)
     for tile in tiles:
         data += [tile.placement.title, tile.placement.deployment.registration.tool.name]
     return data
