@@ -4,7 +4,8 @@ Every action checks access through ``roster.administration`` (``NotAdministered`
 missing and forbidden), runs atomically under ``serialized_writes()`` and records the change
 in the audit trail with its values before and after — never the secret. Refusals raise
 ``ClientSettingsInvalid`` and write nothing. The client secret is generated here, returned
-once and stored only as a password hash (allauth's ``Client.set_secret``).
+once and stored only as a salted SHA-256 hash (``hashers.ClientSecretHasher``), which
+allauth's ``Client.check_secret`` verifies.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from allauth.idp.oidc.models import Client, Token
+from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils.functional import Promise
@@ -29,6 +31,7 @@ from roster.models import Org, OrgType, SchoolClass, User
 from tools_registry.models import PrivacyLevel
 
 from .errors import ClientSettingsInvalid
+from .hashers import ClientSecretHasher
 from .models import OidcClient
 from .protocol import claims as oidc_claims
 from .protocol import redirects
@@ -138,6 +141,11 @@ def _snapshot(oidc_client: OidcClient) -> dict[str, Any]:
     }
 
 
+def _hashed(secret: str) -> str:
+    """Salted SHA-256 (``hashers.ClientSecretHasher``: a random secret needs no slow hash)."""
+    return make_password(secret, hasher=ClientSecretHasher.algorithm)
+
+
 def _new_secret() -> str:
     """256 random bits, URL-safe (it travels in HTTP Basic credentials and form bodies)."""
     return secrets.token_urlsafe(32)
@@ -157,7 +165,7 @@ def register_client(*, acting_user: AnyUser, board: Org, values: ClientSettings)
             skip_consent=True,
             owner=None,
         )
-        client.set_secret(secret)
+        client.secret = _hashed(secret)
         client.set_scopes(list(oidc_claims.SCOPES))
         client.set_default_scopes(["openid"])
         client.set_grant_types([Client.GrantType.AUTHORIZATION_CODE])
@@ -238,7 +246,7 @@ def issue_new_secret(*, acting_user: AnyUser, oidc_client: OidcClient) -> Issued
     secret = _new_secret()
     with serialized_writes(), transaction.atomic():
         current = OidcClient.objects.select_related("client").get(pk=oidc_client.pk)
-        current.client.set_secret(secret)
+        current.client.secret = _hashed(secret)
         current.client.save(update_fields=["secret"])
         trail.record(
             actor=actor,

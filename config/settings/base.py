@@ -13,6 +13,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from csp.constants import NONCE, NONE, SELF
+from django.conf import global_settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -128,6 +129,9 @@ AUTHENTICATION_BACKENDS = [  # Django's and allauth's, the per-request user load
     "sso.auth_backends.RosterModelBackend",
     "sso.auth_backends.RosterAccountBackend",
 ]
+# Django's hashers for people's passwords (the first hashes), then the one OIDC client secrets
+# (256 random bits) are stored with, which never hashes a password (oidc_clients/hashers.py).
+PASSWORD_HASHERS = [*global_settings.PASSWORD_HASHERS, "oidc_clients.hashers.ClientSecretHasher"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

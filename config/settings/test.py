@@ -7,7 +7,10 @@ from .base import *  # noqa: F403
 from .base import DATABASES
 
 SECRET_KEY = "test-secret-key-not-for-production-0123456789abcdefghijklmnopqrstuvwxyz"  # noqa: S105
-PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.MD5PasswordHasher",
+    "oidc_clients.hashers.ClientSecretHasher",  # as in base: OIDC client secrets
+]
 # A file database, as in production: shared-cache in-memory SQLite does not enforce
 # uniqueness between concurrent connections the way a real database file does, and the
 # one-time stores are tested under concurrency.

@@ -60,7 +60,8 @@ def test_the_board_registers_a_client_and_sees_its_secret_once(
     secret = response.context["issued"].secret
     oidc_client = OidcClient.objects.select_related("client").get()
     assert f'data-testid="secret">{secret}</code>'.encode() in response.content
-    assert oidc_client.client.secret != secret
+    assert oidc_client.client.secret.startswith("manabi_client_secret_sha256$")
+    assert secret not in oidc_client.client.secret
     assert oidc_client.client.check_secret(secret)
     assert oidc_client.client.get_redirect_uris() == [
         "https://drill.example.jp/oidc/callback",
