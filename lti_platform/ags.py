@@ -24,8 +24,8 @@ from assignments.models import Assignment
 from dbtools.writelock import serialized_writes
 from roster import membership
 from roster.models import SchoolClass
-from tools_registry import visibility
-from tools_registry.models import Deployment, Placement, Registration, effective_services
+from tools_registry import grants, visibility
+from tools_registry.models import Deployment, Placement, Registration
 
 from . import roles
 from .errors import GradedAttemptKept, InsufficientScope, NotFound, StaleScore, SubmissionClosed
@@ -51,16 +51,21 @@ class ServiceContext:
 
 
 def service_context(
-    registration: Registration, deployment_pk: int, class_id: str, *, service: str
+    registration: Registration,
+    deployment_pk: int,
+    class_id: str,
+    *,
+    service: str,
+    scopes: tuple[str, ...] = (),
 ) -> ServiceContext:
     """The one access choke point of AGS and NRPS: the token's registration owns the
     deployment, and the tool is placed in the class (tools_registry.visibility: a class or
     school placement, active deployment covering the school, active registration). Anything
     else is "not found", the same for missing and forbidden. Then the deployment must grant
-    ``service`` (``tools_registry.models.effective_services``: a board may grant less than the
-    registration, whose scopes the token carries): if not, 403 ``insufficient_scope``, as for
-    a tool whose token lacks the service's scopes. Configuration rows come from the
-    per-process cache."""
+    ``service`` and, when given, one of ``scopes`` (the scopes the request accepts that the
+    token carries; ``tools_registry.grants``: a token is per client and may carry a scope
+    another board granted): if not, 403 ``insufficient_scope``, as for a tool whose token
+    lacks the scopes. Configuration rows come from the per-process cache."""
     from .config_cache import config_cache
 
     deployment = config_cache.deployment(deployment_pk)
@@ -75,8 +80,13 @@ def service_context(
         )
     ):
         raise NotFound("no such context for this tool")
-    if service not in effective_services(deployment, registration):
+    grant = grants.deployment_grant(deployment, registration)
+    if service not in grant.services:
         raise InsufficientScope(f"this deployment does not grant the {service} service")
+    if scopes and not grant.allows_any(scopes):
+        raise InsufficientScope(
+            f"this deployment does not grant any of the scopes {' '.join(scopes)}"
+        )
     return ServiceContext(deployment, school_class)
 
 

@@ -1,5 +1,5 @@
 """Per-process cache of launch and service configuration: registrations, placements,
-deployments, classes, line items and Bearer token rows.
+deployments and their grants, classes, line items and Bearer token rows.
 
 Launches and score POSTs read the same few rows thousands of times a minute (a class of 35
 launching at 8:30), so each worker process keeps them in memory. Every write to those tables —
@@ -30,7 +30,8 @@ from typing import Any, TypeVar
 from django.conf import settings
 from django.db import connection
 
-from roster.models import SchoolClass
+from roster.models import Org, SchoolClass
+from tools_registry import grants
 from tools_registry.models import Deployment, Placement, Registration
 
 from . import generation
@@ -167,6 +168,21 @@ class ConfigCache:
             return Deployment.objects.filter(pk=pk).select_related("org").first()
 
         result: Deployment | None = self._get(("deployment", pk), load)
+        return result
+
+    def grant(
+        self,
+        deployment: Deployment,
+        registration: Registration | None = None,
+        school: Org | None = None,
+    ) -> grants.Grant:
+        """A deployment's grant (``tools_registry.grants``: its board's decision within the
+        registration's request and the deployment's overlay)."""
+
+        def load() -> grants.Grant:
+            return grants.compute_grant(deployment, registration, school)
+
+        result: grants.Grant = self._get(("grant", deployment.pk), load)
         return result
 
     def placements_of(self, deployment_id: int) -> list[Placement]:

@@ -14,6 +14,12 @@ storing, the values of the request's hints, tokens and assertions and anything s
 UUID (an e-portal UUID), an e-mail address or a JWT are replaced. A ``redirect_uri`` is kept
 without its query.
 
+**Whose.** A row belongs to its tool (the vendor's page) and, for the boards' pages, to a
+deployment when the refusal names one of the tool's own (a service call's URL, a
+deep-linking response's ``deployment_id``; kept as the ``deployment`` parameter): only that
+deployment's board sees it. A row without a deployment (authorization and token requests)
+shows to the boards where the tool is deployed or that approved it (``of_board``).
+
 **Bounded.** The same refusal of the same tool within ``AGGREGATE_SECONDS`` adds to one row's
 ``count``; rows last seen more than ``LTI_DIAGNOSTICS_RETENTION_DAYS`` (30) days ago are
 deleted by a cheap probabilistic delete on insert (one insert in ``PRUNE_ONE_IN``), as
@@ -43,11 +49,13 @@ from django.utils.translation import gettext_lazy as _
 
 from dbtools.writelock import serialized_writes
 from roster.models import Org, OrgType
+from tools_registry import grants
 from tools_registry.models import Deployment, Registration, Tool
 from tools_registry.tool_keys import JwksUnreachable
 
 from . import dynamic_registration, tokens
 from .models import DiagnosticKind, LaunchDiagnostic
+from .protocol import constants as c
 from .protocol import oauth
 from .protocol.errors import ProtocolError
 
@@ -130,6 +138,24 @@ REASONS: tuple[Reason, ...] = (
         "no_deployment",
         r"^the tool has no active deployment$",
         _("ツールは教育委員会や学校に配備されていません。"),
+    ),
+    _r(
+        "not_approved",
+        r"^no board where the tool is deployed has approved it$",
+        _("ツールを配備した教育委員会がまだ承認していません（承認待ちか却下です）。"),
+    ),
+    _r(
+        "service_not_granted",
+        r"^this deployment does not grant the (?P<service>\w+) service$",
+        _(
+            "この配備では %(service)s の利用が許可されていません"
+            "（教育委員会の許可を確認してください）。"
+        ),
+    ),
+    _r(
+        "scope_not_granted",
+        r"^this deployment does not grant any of the scopes (?P<scopes>.+)$",
+        _("この配備では次のスコープが許可されていません: %(scopes)s"),
     ),
     _r(
         "login_required",
@@ -291,12 +317,14 @@ def record(
     client_id: str = "",
     registration: Registration | None = None,
     secrets: Iterable[str] = (),
+    deployment: Deployment | None = None,
 ) -> None:
-    """Record one refusal (or count it on the row of the same recent refusal). Never raises."""
+    """Record one refusal (or count it on the row of the same recent refusal), with the
+    deployment it names when that is one of the tool's own. Never raises."""
     if int(status) == HTTPStatus.SERVICE_UNAVAILABLE:
         return
     try:
-        _record(kind, error, description, int(status), client_id, registration, secrets)
+        _record(kind, error, description, int(status), client_id, registration, secrets, deployment)
     except Exception:  # a diagnostic must never turn a refusal into a 500
         logger.exception("could not record a %s diagnostic", kind)
 
@@ -309,14 +337,23 @@ def _record(
     client_id: str,
     registration: Registration | None,
     secrets: Iterable[str],
+    deployment: Deployment | None,
 ) -> None:
     client_id = scrub(client_id, secrets)[:64]
     if registration is None:
         registration = _registration_for(client_id)
     description = scrub(description, secrets)
     error = scrub(error, secrets)[:64]
-    key, params = classify(description)
+    key, found = classify(description)
+    params: dict[str, str | int] = dict(found)
     owner = f"r{registration.pk}" if registration is not None else f"c{client_id}"
+    if (
+        deployment is not None
+        and registration is not None
+        and deployment.registration_id == registration.pk
+    ):
+        params = {**params, "deployment": deployment.pk}  # whose board sees it: ``of_board``
+        owner += f"/d{deployment.pk}"
     fingerprint = _fingerprint(kind, owner, error, status, description)
     now = timezone.now()
     with serialized_writes(), transaction.atomic():
@@ -393,29 +430,57 @@ def token_refused(form: Mapping[str, str], exc: ProtocolError) -> None:
     )
 
 
+def _deployment_named(registration: Registration | None, deployment_id: str) -> Deployment | None:
+    """The tool's own deployment with this ``deployment_id`` (never another tool's)."""
+    if registration is None or not deployment_id or len(deployment_id) > 255:
+        return None
+    return Deployment.objects.filter(registration=registration, deployment_id=deployment_id).first()
+
+
 def deep_linking_refused(token: str, exc: ProtocolError) -> None:
-    """A refused LtiDeepLinkingResponse (the client_id is the JWT's ``iss``, unverified)."""
+    """A refused LtiDeepLinkingResponse (the client_id is the JWT's ``iss``, and the
+    deployment its ``deployment_id`` claim, both unverified: only one of that tool's own)."""
     reason = _cause_reason(exc)
+    client_id = _unverified_claim(token, "iss") if token else ""
+    deployment = None
+    try:
+        registration = _registration_for(client_id)
+        deployment = _deployment_named(
+            registration, _unverified_claim(token, c.CLAIM_DEPLOYMENT_ID) if token else ""
+        )
+    except Exception:  # as in ``record``: never a 500 from a diagnostic
+        logger.exception("could not find the deployment of a deep-linking response")
     record(
         DiagnosticKind.DEEP_LINKING,
         error=exc.error,
         description=f"the tool's key was not found: {reason}" if reason else exc.description,
         status=int(exc.status),
-        client_id=_unverified_claim(token, "iss") if token else "",
+        client_id=client_id,
         secrets=[token],
+        deployment=deployment,
     )
 
 
 def service_refused(
-    registration: Registration | None, exc: ProtocolError, *, authorization: str
+    registration: Registration | None,
+    exc: ProtocolError,
+    *,
+    authorization: str,
+    deployment_pk: int | None = None,
 ) -> None:
-    """A refused AGS or NRPS call (the tool: the one whose Bearer token was sent)."""
+    """A refused AGS or NRPS call (the tool: the one whose Bearer token was sent; the
+    deployment: the one of the URL, when it is that tool's)."""
     _scheme, _sep, credentials = authorization.partition(" ")
-    if registration is None:
-        try:
+    deployment = None
+    try:
+        if registration is None:
             registration = tokens.registration_of_bearer(authorization)
-        except Exception:  # as in ``record``: never a 500 from a diagnostic
-            logger.exception("could not find the tool of a Bearer token")
+        if registration is not None and deployment_pk is not None:
+            deployment = Deployment.objects.filter(
+                pk=deployment_pk, registration=registration
+            ).first()
+    except Exception:  # as in ``record``: never a 500 from a diagnostic
+        logger.exception("could not find the tool of a Bearer token")
     record(
         DiagnosticKind.SERVICE,
         error=exc.error,
@@ -423,6 +488,7 @@ def service_refused(
         status=int(exc.status),
         registration=registration,
         secrets=[credentials.strip()],
+        deployment=deployment,
     )
 
 
@@ -479,12 +545,20 @@ def of_tool(tool: Tool) -> list[Shown]:
 
 
 def of_board(board: Org) -> list[Shown]:
-    """The newest diagnostics of the tools deployed to ``board`` or one of its schools (the
-    caller checked that the acting user administers the board)."""
-    deployed = Deployment.objects.filter(
+    """The newest diagnostics attributable to ``board`` (the caller checked that the acting
+    user administers the board): those naming a deployment to the board or one of its
+    schools, and those naming none of a tool deployed in the board or approved for it
+    (``grants.approved_by_board``: its own decision). Another board's deployment's rows never
+    show."""
+    deployments = Deployment.objects.filter(
         Q(org=board) | Q(org__parent=board, org__type=OrgType.SCHOOL)
-    ).values("registration_id")
-    rows = LaunchDiagnostic.objects.filter(registration__in=deployed).select_related(
-        "registration__tool"
     )
+    mine = list(deployments.values_list("pk", flat=True))
+    tools = Registration.objects.filter(
+        Q(pk__in=deployments.values("registration_id")) | grants.approved_by_board(board)
+    ).values("pk")
+    rows = LaunchDiagnostic.objects.filter(
+        Q(params__deployment__in=mine)
+        | (~Q(params__has_key="deployment") & Q(registration__in=tools))
+    ).select_related("registration__tool")
     return _shown(rows.order_by("-last_seen_at", "-pk")[:PAGE_ROWS])

@@ -272,6 +272,7 @@ def register_client(
             vendor=token.vendor,
             tool=token.tool,
             create=existing is None,
+            actor=token.created_by,
         )
         RegistrationToken.objects.filter(pk=token.pk).update(registration=registration)
         trail.record(

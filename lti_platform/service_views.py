@@ -130,7 +130,8 @@ Handler = Callable[..., HttpResponse]
 
 def service(methods: dict[str, tuple[str, ...]], *, needs: str) -> Callable[[Handler], Handler]:
     """Check the method, the Bearer token's scopes and the context (whose deployment must
-    grant the service ``needs``); call the view. Every error becomes the service JSON body of
+    grant the service ``needs`` and one of the method's scopes the token carries); call the
+    view. Every error becomes the service JSON body of
     its class (``rendering.json_error``)."""
 
     def decorate(view: Handler) -> Handler:
@@ -146,11 +147,19 @@ def service(methods: dict[str, tuple[str, ...]], *, needs: str) -> Callable[[Han
                     raise MethodNotAllowed(methods)
                 _check_query(request)
                 client = tokens.authenticate(authorization, any_of=scopes)
-                ctx = ags.service_context(client.registration, deployment, context, service=needs)
+                ctx = ags.service_context(
+                    client.registration,
+                    deployment,
+                    context,
+                    service=needs,
+                    scopes=tuple(s for s in scopes if s in client.scopes),
+                )
                 return view(request, ctx, **kwargs)
             except ProtocolError as exc:
                 registration = client.registration if client is not None else None
-                diagnostics.service_refused(registration, exc, authorization=authorization)
+                diagnostics.service_refused(
+                    registration, exc, authorization=authorization, deployment_pk=deployment
+                )
                 return rendering.json_error(exc)
 
         return wrapper

@@ -26,13 +26,12 @@ from dbtools import busy
 from dbtools.writelock import serialized_writes
 from roster import membership
 from roster.models import RosterRole, SchoolClass, User
-from tools_registry import visibility
+from tools_registry import grants, visibility
 from tools_registry.models import (
     Deployment,
     Placement,
     Registration,
     Service,
-    effective_services,
 )
 
 from . import ags, nrps, roles, roster_data
@@ -43,7 +42,6 @@ from .models import DeepLinkingRequest, OneTimeToken
 from .protocol import claims, hints, oidc
 from .protocol import deep_linking as dl
 from .protocol.ags import format_datetime
-from .protocol.constants import AGS_SCOPES
 from .protocol.errors import AuthError, InvalidHintError, UntrustedRedirectError
 
 PRODUCT_VERSION = "0.1.0"
@@ -247,8 +245,9 @@ def _deep_linking_allowed(
     )
     if allowed.roster_role == RosterRole.STUDENT:
         raise DeepLinkingNotAllowed("only the class's teachers can assign content from a tool")
-    if allowed.placement is None or Service.DEEP_LINKING not in effective_services(
-        allowed.deployment
+    if (
+        allowed.placement is None
+        or Service.DEEP_LINKING not in grants.deployment_grant(allowed.deployment).services
     ):
         raise LaunchNotAllowed("this tool offers no content to assign (no deep-linking URL)")
     return allowed
@@ -618,16 +617,18 @@ def _launch_line_item(allowed: Authorized) -> str | None:
 def _service_claims(
     registration: Registration, allowed: Authorized, *, with_line_item: bool
 ) -> tuple[claims.AgsEndpoint | None, str | None]:
-    """The AGS and NRPS endpoints the deployment grants (``effective_services``) in its
-    launches (a deep-linking request gets the line items URL without a ``lineitem``)."""
+    """The AGS and NRPS endpoints the deployment grants (``tools_registry.grants``) in its
+    launches, the AGS claim with the granted scopes only (a deep-linking request gets the
+    line items URL without a ``lineitem``)."""
     deployment, school_class = allowed.deployment, allowed.school_class
-    services = effective_services(deployment, registration)
+    grant = grants.deployment_grant(deployment, registration)
+    services = grant.services
     ags_endpoint = nrps_url = None
     if services & {Service.AGS, Service.NRPS}:
         ctx = ags.ServiceContext(deployment, school_class)
         if Service.AGS in services:
             ags_endpoint = claims.AgsEndpoint(
-                scopes=list(AGS_SCOPES),
+                scopes=grant.ags_scopes,
                 lineitems=ctx.lineitems_url,
                 lineitem=_launch_line_item(allowed) if with_line_item else None,
             )

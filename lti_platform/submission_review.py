@@ -23,15 +23,15 @@ from django.views.decorators.csrf import csrf_exempt
 
 from roster import membership
 from roster.models import RosterRole, SchoolClass, User
-from tools_registry import visibility
-from tools_registry.models import Deployment, Registration, Service, effective_services
+from tools_registry import grants, visibility
+from tools_registry.models import Deployment, Registration, Service
 
 from . import ags, nrps, rendering, roles, roster_data, services
 from .config_cache import config_cache
 from .errors import LaunchNotAllowed, MethodNotAllowed, NotFound, PlatformError
 from .models import LineItem, Score
 from .protocol import claims, hints, oidc
-from .protocol.constants import AGS_SCOPES, REVIEWABLE_ANY
+from .protocol.constants import REVIEWABLE_ANY
 from .protocol.errors import AuthError
 
 
@@ -83,11 +83,11 @@ def review_allowed(
         .first()
     )
     # Submission review names the line item by the AGS claim: a deployment that does not
-    # grant AGS (``effective_services``) offers none.
+    # grant AGS (``tools_registry.grants``) offers none.
     if (
         item is None
         or item.submission_review is None
-        or Service.AGS not in effective_services(item.deployment)
+        or Service.AGS not in grants.deployment_grant(item.deployment).services
     ):
         raise NotFound("this grade column offers no submission review")
     school_class = item.school_class
@@ -191,11 +191,12 @@ def resolve(
     else:
         resource_link = claims.ResourceLink(id="", title=item.label)
     custom.update((item.submission_review or {}).get("custom") or {})
-    services_allowed = effective_services(deployment, registration)
+    grant = grants.deployment_grant(deployment, registration)
+    services_allowed = grant.services
     ctx = ags.ServiceContext(deployment, school_class)
     # Always sent: the reviewed line item is named by the AGS claim (Submission Review §3).
     ags_endpoint = claims.AgsEndpoint(
-        scopes=list(AGS_SCOPES), lineitems=ctx.lineitems_url, lineitem=ctx.line_item_url(item)
+        scopes=grant.ags_scopes, lineitems=ctx.lineitems_url, lineitem=ctx.line_item_url(item)
     )
     learner = review.learner
     return services.launch_claims(

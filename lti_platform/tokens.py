@@ -10,30 +10,28 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.utils import timezone
 
-from tools_registry.models import Registration, Service
+from tools_registry import grants
+from tools_registry.models import Registration
 from tools_registry.tool_keys import ToolKeyError, tool_public_key
 
 from . import services
 from .config_cache import config_cache
 from .errors import BearerError, InsufficientScope
 from .models import AccessToken
-from .protocol import constants as c
 from .protocol import oauth
 
 TOKEN_LIFETIME = 3600
 
-SCOPES_BY_SERVICE: dict[str, tuple[str, ...]] = {
-    Service.AGS: c.AGS_SCOPES,
-    Service.NRPS: (c.SCOPE_NRPS,),
-}
+SCOPES_BY_SERVICE = grants.SCOPES_BY_SERVICE
 
 
 def allowed_scopes(registration: Registration) -> tuple[str, ...]:
-    return tuple(
-        scope
-        for service in registration.allowed_services
-        for scope in SCOPES_BY_SERVICE.get(service, ())
-    )
+    """The scopes a token of the tool may carry: those the boards whose active deployments it
+    has granted (``tools_registry.grants.active_grants``), in the specification's order."""
+    granted: set[str] = set()
+    for grant in grants.active_grants(registration):
+        granted |= grant.scopes
+    return tuple(grants.in_scope_order(granted))
 
 
 def token_url() -> str:
@@ -63,9 +61,13 @@ def issue_access_token(*, form: dict[str, str]) -> dict[str, object]:
     verified = oauth.verify_assertion(
         request.assertion, key=key, client_id=registration.client_id, token_url=token_url(), now=now
     )
-    if not registration.deployments.filter(is_active=True).exists():
+    deployed = grants.active_grants(registration)
+    if not deployed:
         raise oauth.UnauthorizedClient("the tool has no active deployment")
-    granted = oauth.grant_scopes(request.scopes, allowed_scopes(registration))
+    if not any(grant.approved for grant in deployed):
+        raise oauth.UnauthorizedClient("no board where the tool is deployed has approved it")
+    allowed = grants.in_scope_order(set().union(*(grant.scopes for grant in deployed)))
+    granted = oauth.grant_scopes(request.scopes, allowed)
     jti_expiry = datetime.datetime.fromtimestamp(
         verified.expires_at + oauth.CLOCK_SKEW, tz=datetime.UTC
     )

@@ -4,8 +4,9 @@ vendor's, a registration made by hand, the values a tool is configured with, its
 A registration made by hand is a Dynamic Registration typed by a person: the form's values
 become client metadata, validated by ``protocol.registration.parse_client_metadata`` (the rules
 of ``POST /lti/register``) and stored by ``tools_registry.services.save_dynamic_registration``
-— a new tool waits for a board's approval (pending, inactive); an approved one keeps its
-approval when its URLs or key change and is never granted a service it did not have. A public
+— a new tool waits for each board's approval (``tools_registry.grants``: every board decides
+for itself); an approved one keeps its approvals when only its URLs or key change, and goes
+back to review in those boards, launching with what they granted, when it asks for more. A public
 key (JWK or PEM) may stand in for the JWKS URL. Every change is audited, platform-wide
 (``org=None``): a vendor's tool is not one organisation's.
 
@@ -31,16 +32,18 @@ from django.db import transaction
 from django.db.models import Count, Prefetch
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from audit import trail
 from dbtools.writelock import serialized_writes
-from roster.models import Org, RosterRole, User
-from tools_registry import tool_keys
+from roster.models import Org, OrgType, RosterRole, User
+from tools_registry import grants, tool_keys
 from tools_registry.models import (
+    ApprovalStatus,
+    BoardApproval,
     Deployment,
     PrivacyLevel,
     Registration,
-    RegistrationStatus,
     Tool,
 )
 from tools_registry.services import find_dynamic_registration, save_dynamic_registration
@@ -139,19 +142,68 @@ class DeploymentRow:
 
 
 @dataclass(frozen=True)
+class BoardRow:
+    """One board's decision on the tool, as its vendor reads it."""
+
+    board: Org
+    status: str  # ApprovalStatus value
+    status_text: str  # 承認待ち / 承認済み / 再審査待ち / 却下, in words
+    reason: str  # the board's reason for a rejection, "" else
+
+
+@dataclass(frozen=True)
 class VendorTool:
     tool: Tool
     registration: Registration
-    status: str  # 承認待ち / 承認済み / 却下, in words
-    reason: str  # the board's reason for a rejection, "" else
+    status: str  # a summary in words: approved by some board, else pending or rejected
+    status_key: str  # the summary's ApprovalStatus value (the badge's colour)
+    reason: str  # the reason when every board rejected it with one, "" else
     deployments: list[DeploymentRow]
+    boards: list[BoardRow]
 
     @property
     def placements(self) -> int:
         return sum(d.placements for d in self.deployments)
 
 
-def _row(registration: Registration) -> VendorTool:
+STATUS_TEXT = {
+    ApprovalStatus.PENDING: gettext_lazy("承認待ち"),
+    ApprovalStatus.APPROVED: gettext_lazy("承認済み"),
+    ApprovalStatus.REVIEW: gettext_lazy("再審査待ち（承認された範囲で使えます）"),
+    ApprovalStatus.REJECTED: gettext_lazy("却下"),
+}
+
+
+def _boards() -> list[Org]:
+    return list(Org.objects.filter(type=OrgType.DISTRICT).order_by("name", "pk"))
+
+
+def _board_rows(registration: Registration, boards: list[Org]) -> list[BoardRow]:
+    rows = {row.board_id: row for row in registration.board_approvals.all()}
+    result = []
+    for board in boards:
+        decision = grants.decision_of(registration, rows.get(board.pk))
+        result.append(
+            BoardRow(
+                board=board,
+                status=decision.status,
+                status_text=str(STATUS_TEXT[ApprovalStatus(decision.status)]),
+                reason=decision.reason if decision.status == ApprovalStatus.REJECTED else "",
+            )
+        )
+    return result
+
+
+def _summary(boards: list[BoardRow]) -> tuple[str, str]:
+    statuses = {b.status for b in boards}
+    if statuses & grants.IN_FORCE:
+        return str(ApprovalStatus.APPROVED), str(STATUS_TEXT[ApprovalStatus.APPROVED])
+    if statuses == {ApprovalStatus.REJECTED}:
+        return str(ApprovalStatus.REJECTED), str(STATUS_TEXT[ApprovalStatus.REJECTED])
+    return str(ApprovalStatus.PENDING), str(STATUS_TEXT[ApprovalStatus.PENDING])
+
+
+def _row(registration: Registration, boards: list[Org] | None = None) -> VendorTool:
     deployments = [
         DeploymentRow(
             deployment_id=d.deployment_id,
@@ -161,13 +213,17 @@ def _row(registration: Registration) -> VendorTool:
         )
         for d in registration.deployments.all()
     ]
-    rejected = registration.status == RegistrationStatus.REJECTED
+    board_rows = _board_rows(registration, _boards() if boards is None else boards)
+    summary, summary_text = _summary(board_rows)
+    reasons = {b.reason for b in board_rows if b.reason}
     return VendorTool(
         tool=registration.tool,
         registration=registration,
-        status=str(RegistrationStatus(registration.status).label),
-        reason=str(getattr(registration, "rejection_reason", "") or "") if rejected else "",
+        status=summary_text,
+        status_key=summary,
+        reason=reasons.pop() if summary == ApprovalStatus.REJECTED and len(reasons) == 1 else "",
         deployments=deployments,
+        boards=board_rows,
     )
 
 
@@ -178,7 +234,8 @@ def _registrations() -> Any:
         .order_by("org__name", "deployment_id")
     )
     return Registration.objects.select_related("tool").prefetch_related(
-        Prefetch("deployments", queryset=deployments)
+        Prefetch("deployments", queryset=deployments),
+        Prefetch("board_approvals", queryset=BoardApproval.objects.all()),
     )
 
 
@@ -187,7 +244,8 @@ def vendor_tools(acting_user: User) -> list[VendorTool]:
     if not is_vendor(acting_user):
         raise NotVendorTool("not a vendor account")
     registrations = _registrations().filter(tool__vendor=acting_user).order_by("tool__name", "pk")
-    return [_row(r) for r in registrations]
+    boards = _boards()
+    return [_row(r, boards) for r in registrations]
 
 
 def vendor_tool_row(tool: Tool) -> VendorTool:
@@ -227,9 +285,8 @@ def tool_values(registration: Registration) -> ToolValues:
     config = metadata.get(c.TOOL_CONFIGURATION, {})
     scopes = str(metadata.get("scope", "")).split()
     if metadata:
-        services = tuple(
-            s for s, offered in SCOPES_BY_SERVICE.items() if set(scopes) & set(offered)
-        )
+        asked_services = grants.services_of_scopes(scopes, deep_linking=False)
+        services = tuple(s for s in SCOPES_BY_SERVICE if s in asked_services)
         claims = set(config.get("claims", ()))
         privacy = next(
             (p for p in reversed(PrivacyLevel.values) if set(CLAIMS_BY_PRIVACY[p]) <= claims),
@@ -435,7 +492,11 @@ def save_vendor_tool(
         else:
             before = _snapshot(Registration.objects.select_for_update().get(tool=tool))
         registration = save_dynamic_registration(
-            metadata=metadata, services=list(values.services), vendor=acting_user, tool=tool
+            metadata=metadata,
+            services=list(values.services),
+            vendor=acting_user,
+            tool=tool,
+            actor=acting_user,
         )
         if pem:
             Registration.objects.filter(pk=registration.pk).update(jwks_url="", public_key_pem=pem)

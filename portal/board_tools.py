@@ -22,17 +22,17 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
+from lti_platform.protocol import constants as c
 from roster import administration
 from roster.administration import NotAdministered
 from roster.models import Org, OrgType, SchoolClass, User
-from tools_registry import approval
+from tools_registry import approval, grants
 from tools_registry.models import (
+    ApprovalStatus,
     Deployment,
     PrivacyLevel,
     Registration,
-    RegistrationStatus,
     Service,
-    registration_services,
 )
 
 # What each service lets a tool do, in plain words.
@@ -42,6 +42,21 @@ SERVICE_WORDS: dict[str, Any] = {
     Service.DEEP_LINKING: _(
         "先生が課題に使う教材をツールの中で選べます（教材の配信、Deep Linking）"
     ),
+}
+# What each grantable scope lets a tool do, in plain words.
+SCOPE_WORDS: dict[str, Any] = {
+    c.SCOPE_LINEITEM: _("成績の列（課題）を作る・変える・消す（AGS lineitem）"),
+    c.SCOPE_LINEITEM_READONLY: _("成績の列（課題）を見る（AGS lineitem.readonly）"),
+    c.SCOPE_RESULT_READONLY: _("クラスの成績を見る（AGS result.readonly）"),
+    c.SCOPE_SCORE: _("成績を送る（AGS score）"),
+    c.SCOPE_NRPS: _("クラスの名簿を見る（NRPS）"),
+}
+DEEP_LINKING_WORDS = SERVICE_WORDS[Service.DEEP_LINKING]
+STATUS_WORDS: dict[str, Any] = {
+    ApprovalStatus.PENDING: _("承認待ち"),
+    ApprovalStatus.APPROVED: _("承認済み"),
+    ApprovalStatus.REVIEW: _("再審査待ち（承認した範囲で使えます）"),
+    ApprovalStatus.REJECTED: _("却下"),
 }
 PRIVACY_WORDS: dict[str, Any] = {
     PrivacyLevel.ID_ONLY: _("氏名もメールアドレスも送りません（IDのみ）"),
@@ -102,7 +117,8 @@ def _choice_field(form: forms.Form, name: str) -> forms.ChoiceField:
 
 
 class ApproveForm(forms.Form):
-    """The grant: a privacy level and the services, each within what the tool asked for."""
+    """The board's grant: a privacy level, the scopes and Deep Linking, each within what the
+    tool asked for."""
 
     privacy_level = forms.ChoiceField(
         label=_("個人情報の送信"),
@@ -112,18 +128,29 @@ class ApproveForm(forms.Form):
             "invalid_choice": _("ツールが求めていない個人情報は送れません。"),
         },
     )
-    services = forms.MultipleChoiceField(
+    scopes = forms.MultipleChoiceField(
         label=_("使ってよいサービス"),
         required=False,
         widget=forms.CheckboxSelectMultiple,
         error_messages={"invalid_choice": _("ツールが求めていないサービスは許可できません。")},
     )
+    deep_linking = forms.BooleanField(label=DEEP_LINKING_WORDS, required=False)
 
     def __init__(self, *args: Any, asked: approval.Asked, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.asked = asked
         levels = approval.privacy_levels_up_to(asked.privacy_level)
         _choice_field(self, "privacy_level").choices = [(v, PRIVACY_WORDS[v]) for v in levels]
-        _choice_field(self, "services").choices = [(s, SERVICE_WORDS[s]) for s in asked.services]
+        _choice_field(self, "scopes").choices = [
+            (x, SCOPE_WORDS[x]) for x in asked.grantable_scopes
+        ]
+        self.offers_deep_linking = Service.DEEP_LINKING in asked.services
+        if not self.offers_deep_linking:
+            del self.fields["deep_linking"]
+
+    def grant(self) -> tuple[str, list[str], bool]:
+        data = self.cleaned_data
+        return data["privacy_level"], list(data["scopes"]), bool(data.get("deep_linking"))
 
 
 class RejectForm(forms.Form):
@@ -170,16 +197,16 @@ class DeployForm(forms.Form):
         error_messages={"invalid_choice": _("承認されていないサービスは許可できません。")},
     )
 
-    def __init__(self, *args: Any, board: Org, registration: Registration, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, board: Org, decision: grants.Decision, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.board_schools = list(board.children.filter(type=OrgType.SCHOOL).order_by("name", "pk"))
         _choice_field(self, "schools").choices = [
             (str(s.sourced_id), s.name) for s in self.board_schools
         ]
-        levels = approval.privacy_levels_up_to(registration.privacy_level)
+        levels = approval.privacy_levels_up_to(decision.privacy_level)
         _choice_field(self, "privacy_level").choices = [(v, PRIVACY_WORDS[v]) for v in levels]
         _choice_field(self, "services").choices = [
-            (s, SERVICE_WORDS[s]) for s in deployable_services(registration)
+            (s, SERVICE_WORDS[s]) for s in deployable_services(decision)
         ]
 
     def clean(self) -> dict[str, Any]:
@@ -203,19 +230,29 @@ class DeployForm(forms.Form):
         return level, list(self.cleaned_data["services"])
 
 
-def deployable_services(registration: Registration) -> list[str]:
-    """The services a board may grant its deployment, in ``Service`` order."""
-    allowed = registration_services(registration)
+def deployable_services(decision: grants.Decision) -> list[str]:
+    """The services a board may grant its deployment (those of its decision), in ``Service``
+    order."""
+    allowed = decision.services
     return [s for s in Service.values if s in allowed]
 
 
-def deploy_form_initial(registration: Registration) -> dict[str, Any]:
-    """The deploy form pre-filled with the registration's grant."""
+def deploy_form_initial(decision: grants.Decision) -> dict[str, Any]:
+    """The deploy form pre-filled with the board's grant."""
     return {
         "where": "board",
-        "privacy_level": registration.privacy_level,
-        "services": deployable_services(registration),
+        "privacy_level": decision.privacy_level,
+        "services": deployable_services(decision),
     }
+
+
+def grant_words(grant: grants.Grant | grants.Decision) -> list[str]:
+    """A grant in plain words: the personal data, then each scope and Deep Linking."""
+    words = [str(PRIVACY_WORDS[grant.privacy_level])]
+    words += [str(SCOPE_WORDS[x]) for x in grants.in_scope_order(grant.scopes)]
+    if grant.deep_linking:
+        words.append(str(DEEP_LINKING_WORDS))
+    return words
 
 
 class PlaceForm(forms.Form):
@@ -279,15 +316,11 @@ def tools(request: HttpRequest, board_id: str) -> HttpResponse:
     context = {
         "board": board,
         "pending": list(approval.pending_registrations(acting_user=acting, board=board)),
-        "approved": list(
-            approval.decided_registrations(
-                acting_user=acting, board=board, status=RegistrationStatus.APPROVED
-            )
+        "approved": approval.decided_registrations(
+            acting_user=acting, board=board, status=ApprovalStatus.APPROVED
         ),
-        "rejected": list(
-            approval.decided_registrations(
-                acting_user=acting, board=board, status=RegistrationStatus.REJECTED
-            )
+        "rejected": approval.decided_registrations(
+            acting_user=acting, board=board, status=ApprovalStatus.REJECTED
         ),
     }
     return render(request, "portal/board/tools.html", context)
@@ -304,34 +337,50 @@ def _review_page(
     error: str = "",
     status: int = HTTPStatus.OK,
 ) -> HttpResponse:
+    acting = _acting(request)
     asked = approval.asked(registration)
+    decision = approval.decision_for_board(
+        acting_user=acting, board=board, registration=registration
+    )
     if approve_form is None:
-        granted = registration.allowed_services
-        if registration.status == RegistrationStatus.PENDING:
-            initial = {"privacy_level": asked.privacy_level, "services": list(asked.services)}
+        if decision.in_force:
+            initial = {
+                "privacy_level": decision.privacy_level,
+                "scopes": grants.in_scope_order(decision.scopes),
+                "deep_linking": decision.deep_linking,
+            }
         else:
-            initial = {"privacy_level": registration.privacy_level, "services": granted}
+            initial = {
+                "privacy_level": asked.privacy_level,
+                "scopes": list(asked.grantable_scopes),
+                "deep_linking": Service.DEEP_LINKING in asked.services,
+            }
         approve_form = ApproveForm(initial=initial, asked=asked)
+    deployments = approval.board_deployments(
+        acting_user=acting, board=board, registration=registration
+    )
+    grants.preload_grants(deployments)
     context = {
         "board": board,
         "registration": registration,
         "tool": registration.tool,
+        "decision": decision,
+        "status_words": STATUS_WORDS[decision.status],
         "asked": asked,
         "asked_services": [SERVICE_WORDS[s] for s in asked.services],
+        "asked_scopes": [SCOPE_WORDS[x] for x in asked.grantable_scopes],
         "asked_personal": [CLAIM_WORDS[x] for x in asked.claims if x in CLAIM_WORDS],
         "asked_privacy": PRIVACY_WORDS[asked.privacy_level],
-        "granted_services": [SERVICE_WORDS[s] for s in registration.allowed_services],
-        "granted_privacy": PRIVACY_WORDS.get(registration.privacy_level, ""),
+        "granted": grant_words(decision) if decision.in_force else [],
         "contacts": registration.client_metadata.get("contacts", []),
         "approve_form": approve_form,
         "reject_form": reject_form or RejectForm(),
         "deploy_form": deploy_form
-        or DeployForm(
-            board=board, registration=registration, initial=deploy_form_initial(registration)
-        ),
-        "deployments": approval.board_deployments(
-            acting_user=_acting(request), board=board, registration=registration
-        ),
+        or DeployForm(board=board, decision=decision, initial=deploy_form_initial(decision)),
+        "deployments": [
+            (d, grant_words(grant) if (grant := grants.deployment_grant(d)).approved else [])
+            for d in deployments
+        ],
         "error": error,
     }
     return render(request, "portal/board/review.html", context, status=status)
@@ -355,12 +404,14 @@ def approve(request: HttpRequest, board_id: str, registration_id: int) -> HttpRe
             request, board, registration, approve_form=form, status=HTTPStatus.BAD_REQUEST
         )
     try:
+        privacy_level, scopes, deep_linking = form.grant()
         approval.approve_registration(
             acting_user=_acting(request),
             registration=registration,
             board=board,
-            privacy_level=form.cleaned_data["privacy_level"],
-            services=form.cleaned_data["services"],
+            privacy_level=privacy_level,
+            scopes=scopes,
+            deep_linking=deep_linking,
         )
     except approval.ApprovalError as e:
         return _review_page(
@@ -404,7 +455,10 @@ def reject(request: HttpRequest, board_id: str, registration_id: int) -> HttpRes
 def deploy(request: HttpRequest, board_id: str, registration_id: int) -> HttpResponse:
     board = _board(request, board_id)
     registration = _registration(request, board, registration_id)
-    form = DeployForm(request.POST, board=board, registration=registration)
+    decision = approval.decision_for_board(
+        acting_user=_acting(request), board=board, registration=registration
+    )
+    form = DeployForm(request.POST, board=board, decision=decision)
     if not form.is_valid():
         return _review_page(
             request, board, registration, deploy_form=form, status=HTTPStatus.BAD_REQUEST

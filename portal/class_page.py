@@ -16,8 +16,8 @@ from django.views.decorators.http import require_POST
 from assignments import progress
 from assignments import services as assignments
 from roster.models import SchoolClass, User
-from tools_registry import visibility
-from tools_registry.models import Placement, Service, effective_services
+from tools_registry import grants, visibility
+from tools_registry.models import Placement, Service
 
 
 def _class_for_teacher(request: HttpRequest, class_id: str) -> tuple[User, SchoolClass]:
@@ -35,7 +35,9 @@ def _class_for_teacher(request: HttpRequest, class_id: str) -> tuple[User, Schoo
 def deep_linking_tools(school_class: SchoolClass) -> list[Placement]:
     """The tools placed in the class (for staff) whose deployment offers deep linking."""
     placed = visibility.visible_by_class([school_class], staff=True)[school_class.pk]
-    return [p for p in placed if Service.DEEP_LINKING in effective_services(p.deployment)]
+    return [
+        p for p in placed if Service.DEEP_LINKING in grants.deployment_grant(p.deployment).services
+    ]
 
 
 def _page(

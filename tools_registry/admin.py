@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Deployment, Placement, Registration, Tool
+from .models import BoardApproval, Deployment, Placement, Registration, Tool
 
 
 class RegistrationInline(admin.StackedInline):
@@ -16,10 +16,19 @@ class ToolAdmin(admin.ModelAdmin):
     inlines = [RegistrationInline]
 
 
+class BoardApprovalInline(admin.TabularInline):
+    """Each board's decision (boards decide in their portal pages; read here)."""
+
+    model = BoardApproval
+    extra = 0
+    readonly_fields = ["decided_by", "decided_at"]
+
+
 @admin.register(Registration)
 class RegistrationAdmin(admin.ModelAdmin):
-    list_display = ["tool", "client_id", "privacy_level", "is_active"]
+    list_display = ["tool", "client_id", "status", "privacy_level", "is_active"]
     readonly_fields = ["client_id"]
+    inlines = [BoardApprovalInline]
 
 
 class PlacementInline(admin.TabularInline):

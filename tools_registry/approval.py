@@ -1,24 +1,20 @@
 """A board approves, rejects and deploys tools; a school places them: the administrators' actions.
 
-**Who sees what (the rule for now).** A vendor registers a tool once for the whole platform, so
-every board administrator sees every pending registration and may decide it; the first board's
-decision holds for every board (the registration has one status, one privacy level and one set
-of granted services). Each board then deploys an approved tool to itself (all its schools) or
-to chosen schools of its own, and a school's administrators place a deployment covering their
-school for the school or for one of its classes.
+**Each board decides for itself.** A vendor registers a tool once for the platform; every
+board administrator sees it and reviews it for the board and its schools
+(``BoardApproval``: approve with a privacy level, the AGS/NRPS scopes and Deep Linking
+granted, or reject with a reason the vendor reads). One board's decision never changes what
+another board's schools send. A tool registered again asking for more (``services.
+save_dynamic_registration``) goes back to review in the boards that approved it, launching
+with what they granted until they decide. Each board then deploys a tool it approved to itself
+(all its schools) or to chosen schools of its own, optionally narrowing its grant for that
+deployment; a school's administrators place a deployment covering their school for the school
+or for one of its classes.
 
-**The overlay.** What a tool asked for is its Dynamic Registration's client metadata (scopes,
-claims, messages) or, for a registration made otherwise, its stored services and privacy level
-(``asked``). A board grants a part of it: ``Registration.allowed_services`` becomes the granted
-services — what the launch's service claims (``lti_platform.services._service_claims``) and the
-token endpoint's scopes (``lti_platform.tokens.allowed_scopes``) read —, ``privacy_level`` the
-granted level (``lti_platform.roster_data.privacy``), and the deep-linking URL is kept only when
-Deep Linking is granted (the launch offers deep linking only with one). Each board's deployment
-may then narrow that grant for its schools (``deploy``'s ``privacy_level`` and
-``granted_services``: ``Deployment.effective_privacy_level`` and
-``tools_registry.models.effective_services``, which the launch, AGS, NRPS and submission review
-read). Nothing asked but not granted is sent; nothing not asked can be granted; a deployment
-never gets more than its registration.
+**The overlay.** What a tool asked for is ``grants.asked`` (its Dynamic Registration's scopes,
+claims and messages, or its stored services and privacy level); a board grants a part of it
+and nothing else. What a deployment's launches, the AGS/NRPS endpoints and the token endpoint
+then carry is ``grants.deployment_grant`` (the one owner of "approved" and "granted").
 
 Every action checks access through ``roster.administration`` (``NotAdministered``, the same for
 missing and forbidden), runs atomically under ``serialized_writes()`` and records each change in
@@ -30,41 +26,41 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, Q
+from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from audit import trail
 from dbtools.writelock import serialized_writes
-from lti_platform.protocol import constants as c
 from roster import administration
 from roster.administration import AnyUser, NotAdministered
 from roster.models import Org, OrgType, SchoolClass, User
 
+from . import grants
 from .errors import RegistryError
+from .grants import Asked, asked, privacy_levels_up_to
 from .models import (
+    ApprovalStatus,
+    BoardApproval,
     Deployment,
     Placement,
     PrivacyLevel,
     Registration,
     RegistrationStatus,
     Service,
-    registration_services,
 )
 from .services import default_deployment_id
 from .visibility import Audience, deployment_covers
 
 MAX_REASON = 2000  # characters of a rejection reason
 
-PRIVACY_ORDER = (PrivacyLevel.ID_ONLY, PrivacyLevel.NAME, PrivacyLevel.NAME_EMAIL)
-NAME_CLAIMS = frozenset({"name", "given_name", "family_name", "middle_name", "nickname"})
-EMAIL_CLAIMS = frozenset({"email"})
 AUDIENCES = (Audience.ALL, Audience.STUDENTS, Audience.STAFF)
+__all__ = ["Asked", "asked", "privacy_levels_up_to"]  # re-exported: the pages read them here
 
 
 class ApprovalError(RegistryError):
@@ -97,17 +93,6 @@ class NotAsked(ApprovalError):
 
     code = "not_asked"
     message = _("ツールが求めていないものは許可できません。")
-
-
-class DeployedElsewhere(ApprovalError):
-    """A grant change of an approved tool that other boards use: it would change what their
-    schools send the tool (their children's names) without them."""
-
-    code = "deployed_elsewhere"
-    status = HTTPStatus.CONFLICT
-    message = _(
-        "このツールはほかの教育委員会でも使われているため、許可の内容はここでは変えられません。"
-    )
 
 
 class NotGranted(ApprovalError):
@@ -144,77 +129,6 @@ class AlreadyPlaced(ApprovalError):
     message = _("このツールはもうそこに配置されています。")
 
 
-# --- what a tool asks for --------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Asked:
-    """What a registration asks for: services (in ``Service`` order), the widest privacy level
-    its claims need, and, for the review page, the claims, scopes and messages as asked."""
-
-    services: tuple[str, ...]
-    privacy_level: str
-    claims: tuple[str, ...]
-    scopes: tuple[str, ...]
-    messages: tuple[str, ...]
-    deep_linking_url: str
-
-
-def _scopes_by_service() -> dict[str, tuple[str, ...]]:
-    from lti_platform.tokens import SCOPES_BY_SERVICE  # the token endpoint's table
-
-    return SCOPES_BY_SERVICE
-
-
-def asked(registration: Registration) -> Asked:
-    """What the registration asks for (see the module's docstring)."""
-    metadata = registration.client_metadata
-    if not metadata:
-        services = set(registration.allowed_services)
-        if registration.deep_linking_url:
-            services.add(Service.DEEP_LINKING)
-        return Asked(
-            services=tuple(s for s in Service.values if s in services),
-            privacy_level=registration.privacy_level,
-            claims=(),
-            scopes=(),
-            messages=(),
-            deep_linking_url=registration.deep_linking_url,
-        )
-    tool_config = metadata.get(c.TOOL_CONFIGURATION, {})
-    scopes = tuple(str(metadata.get("scope", "")).split())
-    claims = tuple(str(x) for x in tool_config.get("claims", []))
-    messages = [m for m in tool_config.get("messages", []) if isinstance(m, dict)]
-    deep_linking = next((m for m in messages if m.get("type") == c.MessageType.DEEP_LINKING), None)
-    services = {s for s, offered in _scopes_by_service().items() if set(offered) & set(scopes)}
-    if deep_linking is not None:
-        services.add(Service.DEEP_LINKING)
-    wants_name = bool(NAME_CLAIMS & set(claims))
-    wants_email = bool(EMAIL_CLAIMS & set(claims))
-    if wants_name and wants_email:
-        level = PrivacyLevel.NAME_EMAIL
-    elif wants_name:
-        level = PrivacyLevel.NAME
-    else:
-        level = PrivacyLevel.ID_ONLY
-    dl_url = ""
-    if deep_linking is not None:
-        dl_url = str(deep_linking.get("target_link_uri") or registration.target_link_uri)
-    return Asked(
-        services=tuple(s for s in Service.values if s in services),
-        privacy_level=level,
-        claims=claims,
-        scopes=scopes,
-        messages=tuple(str(m.get("type", "")) for m in messages),
-        deep_linking_url=dl_url,
-    )
-
-
-def privacy_levels_up_to(level: str) -> list[str]:
-    """The privacy levels a board may grant when ``level`` is asked (that one and narrower)."""
-    return list(PRIVACY_ORDER[: PRIVACY_ORDER.index(PrivacyLevel(level)) + 1])
-
-
 # --- what an administrator reads --------------------------------------------------------------
 
 
@@ -248,34 +162,65 @@ def _board_scope(board: Org) -> Q:
     return Q(org=board) | Q(org__parent=board, org__type=OrgType.SCHOOL)
 
 
-def pending_registrations(*, acting_user: AnyUser, board: Org) -> QuerySet[Registration]:
-    """The registrations waiting for approval, oldest first. Every pending registration is
-    visible to every board administrator (a vendor registers once for the platform)."""
+def _with_decisions(board: Org, registrations: Iterable[Registration]) -> list[Registration]:
+    """The registrations, each with ``board_decision`` (the board's ``grants.Decision``)."""
+    registrations = list(registrations)
+    rows = {
+        row.registration_id: row
+        for row in BoardApproval.objects.filter(
+            board=board, registration__in=[r.pk for r in registrations]
+        )
+    }
+    for registration in registrations:
+        decision = grants.decision_of(registration, rows.get(registration.pk))
+        registration.board_decision = decision  # type: ignore[attr-defined]
+    return registrations
+
+
+def pending_registrations(*, acting_user: AnyUser, board: Org) -> list[Registration]:
+    """The registrations waiting for this board's review (new ones, and approved ones that
+    asked for more: ``review``), oldest first; each with its ``board_decision``. Every
+    board sees every registration that has no decision of its own yet."""
     _board_admin(acting_user, board)
-    return (
-        Registration.objects.filter(status=RegistrationStatus.PENDING)
+    query = (
+        Registration.objects.filter(
+            grants.decision_in(board, [ApprovalStatus.PENDING, ApprovalStatus.REVIEW])
+        )
         .select_related("tool__vendor")
         .order_by("created_at", "pk")
     )
+    return _with_decisions(board, query)
 
 
-def decided_registrations(
-    *, acting_user: AnyUser, board: Org, status: str
-) -> QuerySet[Registration]:
-    """Approved (or rejected) registrations by tool name, each with ``board_deployments``:
-    its deployments to this board and its schools."""
+def decided_registrations(*, acting_user: AnyUser, board: Org, status: str) -> list[Registration]:
+    """The registrations this board approved (its grant in force, a re-review included) or
+    rejected (``status``), by tool name, each with its ``board_decision`` and its
+    ``board_deployments`` (to the board and its schools)."""
     _board_admin(acting_user, board)
+    if status == ApprovalStatus.APPROVED:
+        where = grants.approved_for_board(board)
+    else:
+        where = grants.decision_in(board, [ApprovalStatus.REJECTED])
     deployments = (
         Deployment.objects.filter(_board_scope(board))
         .select_related("org")
         .order_by("org__type", "org__name", "pk")
     )
-    return (
-        Registration.objects.filter(status=status)
+    query = (
+        Registration.objects.filter(where)
         .select_related("tool__vendor")
         .prefetch_related(Prefetch("deployments", deployments, to_attr="board_deployments"))
         .order_by("tool__name", "pk")
     )
+    return _with_decisions(board, query)
+
+
+def decision_for_board(
+    *, acting_user: AnyUser, board: Org, registration: Registration
+) -> grants.Decision:
+    """The board's decision on the registration (its own, or the platform's)."""
+    _board_admin(acting_user, board)
+    return grants.board_decision(registration, board)
 
 
 def registration_for_board(*, acting_user: AnyUser, board: Org, pk: int) -> Registration:
@@ -302,14 +247,17 @@ def board_deployments(
 
 def deployments_for_school(*, acting_user: AnyUser, school: Org) -> list[Deployment]:
     """The active deployments of active registrations that cover the school (deployed to it
-    or to its board), by tool name: what its administrators may place."""
+    or to its board) and whose board approved the tool, by tool name: what its
+    administrators may place."""
     _school_admin(acting_user, school)
     orgs = [school.pk] + ([school.parent_id] if school.parent_id else [])
-    return list(
+    deployments = list(
         Deployment.objects.filter(org__in=orgs, is_active=True, registration__is_active=True)
         .select_related("registration__tool", "org")
         .order_by("registration__tool__name", "pk")
     )
+    grants.preload_grants(deployments)
+    return [d for d in deployments if grants.deployment_grant(d).approved]
 
 
 def deployment_for_school(*, acting_user: AnyUser, school: Org, pk: int) -> Deployment:
@@ -344,15 +292,40 @@ def placement_in_school(*, acting_user: AnyUser, school: Org, pk: int) -> Placem
 # --- actions ---------------------------------------------------------------------------------
 
 
-def _review_values(registration: Registration) -> dict[str, Any]:
+def _approval_values(registration: Registration, decision: grants.Decision) -> dict[str, Any]:
     return {
-        "status": registration.status,
-        "is_active": registration.is_active,
-        "privacy_level": registration.privacy_level,
-        "allowed_services": list(registration.allowed_services),
-        "deep_linking_url": registration.deep_linking_url,
-        "rejection_reason": registration.rejection_reason,
+        "status": decision.status,
+        "privacy_level": decision.privacy_level,
+        "granted_scopes": grants.in_scope_order(decision.scopes),
+        "deep_linking": decision.deep_linking,
+        "reason": decision.reason,
+        "registration_active": registration.is_active,
     }
+
+
+def _locked_decision(
+    registration: Registration, board: Org
+) -> tuple[Registration, BoardApproval | None, grants.Decision]:
+    current = Registration.objects.get(pk=registration.pk)
+    row = BoardApproval.objects.filter(registration=current, board=board).first()
+    return current, row, grants.decision_of(current, row)
+
+
+def _save_decision(
+    current: Registration,
+    row: BoardApproval | None,
+    board: Org,
+    user: User,
+    **fields: Any,
+) -> BoardApproval:
+    if row is None:
+        row = BoardApproval(registration=current, board=board)
+    for name, value in fields.items():
+        setattr(row, name, value)
+    row.decided_by = user
+    row.decided_at = timezone.now()
+    row.save()
+    return row
 
 
 def approve_registration(
@@ -361,65 +334,62 @@ def approve_registration(
     registration: Registration,
     board: Org,
     privacy_level: str,
-    services: Iterable[str],
-) -> Registration:
-    """Approve a pending registration (or change an approved one's grant): active, with the
-    privacy level and the services granted — each within what the tool asked for.
+    scopes: Iterable[str],
+    deep_linking: bool = False,
+) -> BoardApproval:
+    """Approve a registration for this board (or change the board's grant, or end a
+    re-review): the privacy level, the AGS/NRPS scopes and Deep Linking granted — each within
+    what the tool asked for. A dynamically registered tool becomes active (it launches only
+    where a board approved it).
 
-    Raises ``NotAdministered``, ``InvalidChoice`` (an unknown level or service), ``NotAsked``
-    (wider than asked) or ``NotPending`` (a rejected registration)."""
+    Raises ``NotAdministered``, ``InvalidChoice`` (an unknown level or scope), ``NotAsked``
+    (wider than asked) or ``NotPending`` (the board rejected it)."""
     user = _board_admin(acting_user, board)
-    granted = set(services)
-    if privacy_level not in PrivacyLevel.values or not granted <= set(Service.values):
+    granted = set(scopes)
+    if privacy_level not in PrivacyLevel.values or not granted <= set(grants.GRANTABLE_SCOPES):
         raise InvalidChoice
     with serialized_writes(), transaction.atomic():
-        current = Registration.objects.get(pk=registration.pk)
-        if current.status == RegistrationStatus.REJECTED:
+        current, row, decision = _locked_decision(registration, board)
+        if decision.status == ApprovalStatus.REJECTED:
             raise NotPending
-        if (
-            current.status == RegistrationStatus.APPROVED
-            and current.deployments.exclude(_board_scope(board)).exists()
-        ):
-            raise DeployedElsewhere
         request = asked(current)
-        if not granted <= set(request.services):
+        if not granted <= set(request.grantable_scopes):
+            raise NotAsked
+        if deep_linking and Service.DEEP_LINKING not in request.services:
             raise NotAsked
         if privacy_level not in privacy_levels_up_to(request.privacy_level):
             raise NotAsked
-        before = _review_values(current)
-        current.status = RegistrationStatus.APPROVED
-        current.is_active = True
-        current.privacy_level = privacy_level
-        current.allowed_services = [s for s in Service.values if s in granted]
-        current.deep_linking_url = (
-            request.deep_linking_url if Service.DEEP_LINKING in granted else ""
+        before = _approval_values(current, decision) if decision.own else None
+        row = _save_decision(
+            current,
+            row,
+            board,
+            user,
+            status=ApprovalStatus.APPROVED,
+            privacy_level=privacy_level,
+            granted_scopes=grants.in_scope_order(granted),
+            deep_linking=bool(deep_linking),
+            reason="",
         )
-        current.rejection_reason = ""
-        current.save(
-            update_fields=[
-                "status",
-                "is_active",
-                "privacy_level",
-                "allowed_services",
-                "deep_linking_url",
-                "rejection_reason",
-            ]
-        )
+        if not current.is_active and current.status == RegistrationStatus.PENDING:
+            current.is_active = True
+            current.save(update_fields=["is_active"])
         trail.record(
             actor=user,
             action="registration.approve",
             target=current,
             org=board,
             before=before,
-            after=_review_values(current),
+            after=_approval_values(current, grants.decision_of(current, row)),
         )
-    return current
+    return row
 
 
 def reject_registration(
     *, acting_user: AnyUser, registration: Registration, board: Org, reason: str
-) -> Registration:
-    """Reject a pending registration with a reason its vendor will read (inactive).
+) -> BoardApproval:
+    """Reject a registration waiting for this board's review (new, or approved and asking for
+    more) with a reason its vendor will read: it launches nowhere in the board.
 
     Raises ``NotAdministered``, ``ReasonRequired`` (empty or over ``MAX_REASON``) or
     ``NotPending``."""
@@ -428,23 +398,30 @@ def reject_registration(
     if not reason or len(reason) > MAX_REASON:
         raise ReasonRequired
     with serialized_writes(), transaction.atomic():
-        current = Registration.objects.get(pk=registration.pk)
-        if current.status != RegistrationStatus.PENDING:
+        current, row, decision = _locked_decision(registration, board)
+        if decision.status not in (ApprovalStatus.PENDING, ApprovalStatus.REVIEW):
             raise NotPending
-        before = _review_values(current)
-        current.status = RegistrationStatus.REJECTED
-        current.is_active = False
-        current.rejection_reason = reason
-        current.save(update_fields=["status", "is_active", "rejection_reason"])
+        before = _approval_values(current, decision) if decision.own else None
+        row = _save_decision(
+            current,
+            row,
+            board,
+            user,
+            status=ApprovalStatus.REJECTED,
+            granted_scopes=[],
+            deep_linking=False,
+            privacy_level=PrivacyLevel.ID_ONLY,
+            reason=reason,
+        )
         trail.record(
             actor=user,
             action="registration.reject",
             target=current,
             org=board,
             before=before,
-            after=_review_values(current),
+            after=_approval_values(current, grants.decision_of(current, row)),
         )
-    return current
+    return row
 
 
 def _deployment_values(deployment: Deployment) -> dict[str, Any]:
@@ -461,20 +438,20 @@ def _deployment_values(deployment: Deployment) -> dict[str, Any]:
 
 
 def _overlay(
-    registration: Registration, privacy_level: str | None, services: Iterable[str] | None
+    decision: grants.Decision, privacy_level: str | None, services: Iterable[str] | None
 ) -> tuple[str, list[str] | None]:
     """The deployment's privacy level ("" inherits) and granted services (None inherits),
-    each at most what the registration allows; ``InvalidChoice`` or ``NotGranted``."""
+    each at most what the board's decision allows; ``InvalidChoice`` or ``NotGranted``."""
     granted = None if services is None else set(services)
     if (privacy_level is not None and privacy_level not in PrivacyLevel.values) or (
         granted is not None and not granted <= set(Service.values)
     ):
         raise InvalidChoice
     if privacy_level is not None and privacy_level not in privacy_levels_up_to(
-        registration.privacy_level
+        decision.privacy_level
     ):
         raise NotGranted
-    if granted is not None and not granted <= registration_services(registration):
+    if granted is not None and not granted <= decision.services:
         raise NotGranted
     return (
         privacy_level or "",
@@ -491,14 +468,14 @@ def deploy(
     privacy_level: str | None = None,
     granted_services: Iterable[str] | None = None,
 ) -> list[Deployment]:
-    """Deploy an approved registration to the whole board (``schools`` None) or to each of the
-    chosen schools of the board; return the deployments (an existing one is kept, an inactive
-    one made active again). Deployment ids come from ``default_deployment_id``.
+    """Deploy a registration the board approved to the whole board (``schools`` None) or to
+    each of the chosen schools of the board; return the deployments (an existing one is
+    kept, an inactive one made active again). Deployment ids come from
+    ``default_deployment_id``.
 
-    ``privacy_level`` and ``granted_services`` are this board's overlay of the registration's
-    grant (None inherits it: ``Deployment.effective_privacy_level``,
-    ``tools_registry.models.effective_services``); an existing deployment takes the overlay
-    given.
+    ``privacy_level`` and ``granted_services`` are this deployment's overlay of the board's
+    grant (None inherits it: ``grants.deployment_grant``); an existing deployment takes the
+    overlay given.
 
     Raises ``NotAdministered`` (not the acting user's board, or a school not of the board),
     ``InvalidChoice`` (an empty choice of schools, an unknown level or service),
@@ -513,10 +490,10 @@ def deploy(
     targets = [board] if schools is None else list({s.pk: s for s in schools}.values())
     result: list[Deployment] = []
     with serialized_writes(), transaction.atomic():
-        current = Registration.objects.get(pk=registration.pk)
-        if current.status != RegistrationStatus.APPROVED or not current.is_active:
+        current, _row, decision = _locked_decision(registration, board)
+        if not decision.in_force or not current.is_active:
             raise NotApproved
-        level, services = _overlay(current, privacy_level, granted_services)
+        level, services = _overlay(decision, privacy_level, granted_services)
         for org in targets:
             deployment_id = default_deployment_id(org)
             if not deployment_id:

@@ -51,11 +51,23 @@ class Service(models.TextChoices):
 
 
 class RegistrationStatus(models.TextChoices):
-    """A dynamically registered tool waits for a board's approval; only an approved
-    registration can be active (a database constraint)."""
+    """The platform's decision: ``approved`` (``register_tool``, the admin) holds for every
+    board without a decision of its own; a dynamically registered tool stays ``pending`` and
+    each board decides for itself (``BoardApproval``, ``tools_registry.grants``)."""
 
     PENDING = "pending", _("承認待ち")
     APPROVED = "approved", _("承認済み")
+    REJECTED = "rejected", _("却下")
+
+
+class ApprovalStatus(models.TextChoices):
+    """A board's decision on a registration, for its own schools (``BoardApproval``)."""
+
+    PENDING = "pending", _("承認待ち")
+    APPROVED = "approved", _("承認済み")
+    # Approved, and the tool registered again asking for more: launches keep the grant in
+    # force until the board reviews the wider request.
+    REVIEW = "review", _("再審査待ち")
     REJECTED = "rejected", _("却下")
 
 
@@ -134,16 +146,56 @@ class Registration(models.Model):
     class Meta:
         verbose_name = _("LTI登録")
         verbose_name_plural = _("LTI登録")
-        constraints = [
-            models.CheckConstraint(
-                condition=models.Q(is_active=False) | models.Q(status=RegistrationStatus.APPROVED),
-                name="active_registration_approved",
-                violation_error_message=_("承認されていない登録は有効にできません"),
-            ),
-        ]
 
     def __str__(self) -> str:
         return f"{self.tool} ({self.client_id})"
+
+
+class BoardApproval(models.Model):
+    """One board's decision on one registration, for the board and its schools: the status,
+    the privacy level and the scopes granted (AGS's four, NRPS), Deep Linking, the reason of a
+    rejection, who decided and when. The rule that reads it: ``tools_registry.grants``."""
+
+    registration = models.ForeignKey(
+        Registration, on_delete=models.CASCADE, related_name="board_approvals"
+    )
+    board = models.ForeignKey(
+        Org, verbose_name=_("教育委員会"), on_delete=models.CASCADE, related_name="+"
+    )
+    status = models.CharField(
+        _("承認"),
+        max_length=16,
+        choices=ApprovalStatus.choices,
+        default=ApprovalStatus.PENDING,
+    )
+    privacy_level = models.CharField(
+        _("個人情報の送信"),
+        max_length=16,
+        choices=PrivacyLevel.choices,
+        default=PrivacyLevel.ID_ONLY,
+    )
+    granted_scopes = models.JSONField(_("許可したスコープ"), default=list, blank=True)
+    deep_linking = models.BooleanField(_("教材の配信（Deep Linking）"), default=False)
+    reason = models.TextField(_("却下の理由"), blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("決めた人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("決めた日時"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("教育委員会の承認")
+        verbose_name_plural = _("教育委員会の承認")
+        constraints = [
+            models.UniqueConstraint(fields=["registration", "board"], name="uniq_board_approval"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.registration} @ {self.board}: {self.status}"
 
 
 class Deployment(models.Model):
@@ -161,8 +213,8 @@ class Deployment(models.Model):
         blank=True,
         help_text=_("空欄なら登録の設定を使います"),
     )
-    # The board's overlay of the registration's services: null inherits them all; a list
-    # grants only those of them (``effective_services``).
+    # The board's overlay of its approval's services: null inherits them all; a list grants
+    # only those of them (``tools_registry.grants.deployment_grant``).
     granted_services = models.JSONField(
         _("使ってよいサービス（上書き）"),
         null=True,
@@ -186,31 +238,10 @@ class Deployment(models.Model):
 
     @property
     def effective_privacy_level(self) -> str:
-        return self.privacy_level or self.registration.privacy_level
+        """The privacy level of this deployment's launches (``tools_registry.grants``)."""
+        from .grants import deployment_grant  # the owner of the grant, which reads this model
 
-
-def registration_services(registration: Registration) -> frozenset[str]:
-    """The services a registration allows: its ``allowed_services``, Deep Linking only (and
-    always) when it has a deep-linking URL, as the launch has always offered it."""
-    services = set(registration.allowed_services) - {Service.DEEP_LINKING}
-    if registration.deep_linking_url:
-        services.add(Service.DEEP_LINKING)
-    return frozenset(str(s) for s in services)
-
-
-def effective_services(
-    deployment: Deployment, registration: Registration | None = None
-) -> frozenset[str]:
-    """The services a deployment's launches and service endpoints offer: the registration's
-    (``registration_services``) within the deployment's grant (null: all of them). Anything
-    not granted is never sent. Pass ``registration`` when the caller has the deployment's own
-    registration loaded (it saves a query)."""
-    if registration is None or registration.pk != deployment.registration_id:
-        registration = deployment.registration
-    allowed = registration_services(registration)
-    if deployment.granted_services is None:
-        return allowed
-    return allowed & frozenset(str(s) for s in deployment.granted_services)
+        return deployment_grant(self).privacy_level
 
 
 class Placement(models.Model):

@@ -9,15 +9,19 @@ from typing import Any
 
 from django.db import transaction
 
+from audit import trail
 from lti_platform.protocol import constants as c
 from lti_platform.protocol import deployment_ids
 from lti_platform.protocol import registration as rules
 from roster.models import Org, OrgType, SchoolClass, User
 
+from . import grants
 from .errors import ToolSpecError
 from .models import (
     DEFAULT_TILE_COLOR,
     TILE_COLOR_PATTERN,
+    ApprovalStatus,
+    BoardApproval,
     Deployment,
     Placement,
     PrivacyLevel,
@@ -227,6 +231,47 @@ def find_dynamic_registration(
 
 
 @transaction.atomic
+def _approval_values(row: BoardApproval) -> dict[str, Any]:
+    return {
+        "status": row.status,
+        "privacy_level": row.privacy_level,
+        "granted_scopes": list(row.granted_scopes),
+        "deep_linking": row.deep_linking,
+    }
+
+
+def reopen_reviews(
+    registration: Registration, *, before: grants.Asked, actor: User | None
+) -> list[BoardApproval]:
+    """After a registration's request changed (``before``: what it asked for until now): in
+    each board that approved it, a wider request (a new scope, more personal data, a new
+    message type) waits for review (``review``; launches keep what was granted); a board that
+    rejected it reviews it again (``pending``). A change of keys or URLs alone changes no
+    approval. Each change is audited; return the rows changed."""
+    wider = grants.asked(registration).wider_than(before)
+    changed = []
+    for row in BoardApproval.objects.filter(registration=registration).select_related("board"):
+        if row.status == ApprovalStatus.REJECTED:
+            new_status = ApprovalStatus.PENDING
+        elif row.status == ApprovalStatus.APPROVED and wider:
+            new_status = ApprovalStatus.REVIEW
+        else:
+            continue
+        old = _approval_values(row)
+        row.status = new_status
+        row.save(update_fields=["status"])
+        trail.record(
+            actor=actor,
+            action="registration.review_reopened",
+            target=registration,
+            org=row.board,
+            before=old,
+            after=_approval_values(row),
+        )
+        changed.append(row)
+    return changed
+
+
 def save_dynamic_registration(
     *,
     metadata: rules.ClientMetadata,
@@ -234,13 +279,15 @@ def save_dynamic_registration(
     vendor: User | None,
     tool: Tool | None = None,
     create: bool = False,
+    actor: User | None = None,
 ) -> Registration:
     """Store a validated Dynamic Registration: a new tool waits for approval (pending,
     inactive); a known one (``find_dynamic_registration``) gets the new URLs and key in place
-    and keeps its client_id and status — an approved tool is never granted a service it did
-    not have (a wider request waits for the next approval), a rejected one is pending again.
-    ``create``: a new tool even when one of the same domain is known (the caller decided the
-    registrant may not update it)."""
+    and keeps its client_id and its boards' approvals unless it asks for more
+    (``reopen_reviews``: audited with ``actor``, the account that started the registration);
+    a platform-approved tool is never granted a service it did not have, a rejected one is
+    pending again. ``create``: a new tool even when one of the same domain is known (the
+    caller decided the registrant may not update it)."""
     existing = (
         None
         if create
@@ -275,17 +322,19 @@ def save_dynamic_registration(
             is_active=False,
             **fields,
         )
+    before = grants.asked(existing)
     if existing.status == RegistrationStatus.APPROVED:
         fields["allowed_services"] = [s for s in existing.allowed_services if s in asked]
         if not existing.deep_linking_url:  # deep linking was not granted: it stays off
             fields["deep_linking_url"] = ""
     else:
+        # Each board decides (``BoardApproval``); a board's approval keeps the tool active.
         fields["allowed_services"] = asked
         fields["status"] = RegistrationStatus.PENDING
-        fields["is_active"] = False
     for name, value in fields.items():
         setattr(existing, name, value)
     existing.save()
+    reopen_reviews(existing, before=before, actor=actor)
     Tool.objects.filter(pk=existing.tool_id).update(
         name=metadata.client_name, description=metadata.description
     )

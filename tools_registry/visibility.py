@@ -1,9 +1,10 @@
 """Which tools are placed, and launchable, where: the one owner of that rule.
 
 A placement is **in** a class when it is placed for the class's school (all its classes) or for
-that class, its deployment **covers** the school (deployed to the school or to its board), and
-both the deployment and the registration are active. It is **visible** to a user of the class
-when, in addition, its audience fits (everyone, students only or staff only).
+that class, its deployment **covers** the school (deployed to the school or to its board),
+both the deployment and the registration are active, and the deployment's board has approved
+the tool (its grant is in force: ``tools_registry.grants``). It is **visible** to a user of
+the class when, in addition, its audience fits (everyone, students only or staff only).
 
 Launch tiles, the launch check, AGS and NRPS (and later Deep Linking, the OneRoster API and
 xAPI) ask this module; a tool sees and touches only contexts it is placed in.
@@ -17,6 +18,7 @@ from django.db.models import Q, QuerySet
 
 from roster.models import Org, SchoolClass
 
+from . import grants
 from .models import Deployment, Placement
 
 
@@ -44,6 +46,9 @@ def placed_in(placement: Placement, school_class: SchoolClass) -> bool:
         and deployment.is_active
         and deployment_covers(deployment, school_class.school)
         and deployment.registration.is_active
+        and grants.deployment_grant(
+            deployment, deployment.registration, school=school_class.school
+        ).approved
     )
 
 
@@ -72,6 +77,7 @@ def visible_by_class(classes: Iterable[SchoolClass], *, staff: bool) -> dict[int
     """The placements visible in each class (by class pk), in display order: one query."""
     classes = list(classes)
     placements = list(candidate_placements(classes)) if classes else []
+    grants.preload_grants(p.deployment for p in placements)
     return {k.pk: [p for p in placements if is_visible(p, k, staff=staff)] for k in classes}
 
 

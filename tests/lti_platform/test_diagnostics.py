@@ -300,7 +300,8 @@ def test_a_refused_service_call_is_recorded_for_the_tool(
     client: Client, tool: Registration
 ) -> None:
     token = get_token(client, tool, [c.SCOPE_NRPS])
-    url = ags_url(deployment(tool), school_class("5-2"))
+    deployed = deployment(tool)
+    url = ags_url(deployed, school_class("5-2"))
     response = client.get(url, headers=bearer(token))
     assert response.status_code == HTTPStatus.FORBIDDEN
     scopes = f"{c.SCOPE_LINEITEM} {c.SCOPE_LINEITEM_READONLY}"
@@ -311,7 +312,7 @@ def test_a_refused_service_call_is_recorded_for_the_tool(
         "error": "insufficient_scope",
         "description": f"this request needs one of the scopes {scopes}",
         "message_key": "insufficient_scope",
-        "params": {"scopes": scopes},
+        "params": {"scopes": scopes, "deployment": deployed.pk},  # the board's: of_board
         "status": 403,
         "count": 1,
     }

@@ -14,7 +14,6 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from django.core.management import call_command
-from django.db import IntegrityError, transaction
 from django.test import Client
 from django.utils import timezone
 
@@ -31,6 +30,7 @@ from tests.factories import (
     RegistrationFactory,
     UserFactory,
 )
+from tools_registry import grants
 from tools_registry.models import Registration, RegistrationStatus, RegistrationToken, Tool
 
 JSON = "application/json"
@@ -332,10 +332,17 @@ def _unsigned_assertion(client_id: str) -> str:
     return jwt.encode({"iss": client_id, "sub": client_id}, key, algorithm="RS256")
 
 
-def test_a_registration_can_never_be_active_unless_approved(client: Client, token: str) -> None:
+def test_an_active_registration_no_board_approved_gets_no_token(
+    client: Client, token: str
+) -> None:
+    """Each board approves for itself (tools_registry.grants): active and deployed is not
+    enough, the deployment's board must have approved the tool."""
     post(client, token, METADATA)
-    with pytest.raises(IntegrityError), transaction.atomic():
-        Registration.objects.update(is_active=True)
+    Registration.objects.update(is_active=True)
+    registration = Registration.objects.get()
+    assert registration.status == RegistrationStatus.PENDING
+    DeploymentFactory.create(registration=registration)
+    assert grants.active_grants(registration) == [grants.NOTHING]
 
 
 def test_the_response_names_our_one_deployment(client: Client, vendor: User) -> None:

@@ -9,6 +9,7 @@ import pytest
 from django.test import Client
 
 from audit.models import AuditEvent
+from lti_platform.protocol import constants as c
 from tests.factories import PlacementFactory, StudentFactory, TeacherFactory
 from tests.portal.test_school_admin import as_user, page
 from tests.tools_registry.test_approval import (  # noqa: F401  (the world fixture)
@@ -18,7 +19,7 @@ from tests.tools_registry.test_approval import (  # noqa: F401  (the world fixtu
     world_fixture,
 )
 from tools_registry import approval
-from tools_registry.models import Deployment, Placement
+from tools_registry.models import BoardApproval, Deployment, Placement
 
 pytestmark = pytest.mark.django_db
 
@@ -27,14 +28,18 @@ def board_url(world: World, rest: str = "") -> str:
     return f"/school/board/{world.board.sourced_id}/tools{rest}"
 
 
-def state() -> tuple[int, int, int, list[tuple[str, bool, list[str]]]]:
+def state() -> tuple[int, int, int, list[tuple[str, object, list[str]]]]:
     from tools_registry.models import Registration
 
     return (
         Deployment.objects.count(),
         Placement.objects.count(),
         AuditEvent.objects.count(),
-        [(r.status, r.is_active, r.allowed_services) for r in Registration.objects.order_by("pk")],
+        [(r.status, r.is_active, r.allowed_services) for r in Registration.objects.order_by("pk")]
+        + [
+            (a.status, a.privacy_level, a.granted_scopes)
+            for a in BoardApproval.objects.order_by("pk")
+        ],
     )
 
 
@@ -46,7 +51,7 @@ def test_the_board_lists_pending_and_approved_tools(world: World, client: Client
     )
     parsed = page(as_user(client, world.board_admin), board_url(world))
     assert parsed.tables["pending"][1][0:2] == ["かんじドリル", "運用者が登録"]
-    assert parsed.tables["pending"][1][3] == "確認する: かんじドリル"
+    assert parsed.tables["pending"][1][3:] == ["承認待ち", "確認する: かんじドリル"]
     assert parsed.tables["approved"][1][:3] == ["まなびドリル", "有効", "さくら小学校"]
     assert ("確認する: かんじドリル", board_url(world, f"/{registration.pk}")) in parsed.links
     index = page(client, "/school")
@@ -61,8 +66,11 @@ def test_the_review_page_says_what_is_asked_in_plain_words(world: World, client:
         "求めているもの: 氏名、メールアドレス"
     )
     assert parsed.texts["asked-services"] == (
-        "成績を受け取ります・送ります（成績の送受信、AGS） "
-        "クラスの名簿を見ます（名簿の参照、NRPS） "
+        "成績の列（課題）を作る・変える・消す（AGS lineitem） "
+        "成績の列（課題）を見る（AGS lineitem.readonly） "
+        "クラスの成績を見る（AGS result.readonly） "
+        "成績を送る（AGS score） "
+        "クラスの名簿を見る（NRPS） "
         "先生が課題に使う教材をツールの中で選べます（教材の配信、Deep Linking）"
     )
     assert parsed.texts["status"] == "承認待ち"
@@ -104,29 +112,29 @@ def test_approve_through_the_form(world: World, client: Client) -> None:
     as_user(client, world.board_admin)
     response = client.post(
         board_url(world, f"/{registration.pk}/approve"),
-        {"privacy_level": "name", "services": ["ags"]},
+        {"privacy_level": "name", "scopes": [c.SCOPE_SCORE]},
     )
     assert response.status_code == HTTPStatus.FOUND
     assert response["Location"] == board_url(world, f"/{registration.pk}")
-    registration.refresh_from_db()
-    assert (registration.status, registration.allowed_services, registration.privacy_level) == (
+    row = BoardApproval.objects.get(registration=registration, board=world.board)
+    assert (row.status, row.granted_scopes, row.privacy_level, row.deep_linking) == (
         "approved",
-        ["ags"],
+        [c.SCOPE_SCORE],
         "name",
+        False,
     )
     parsed = page(client, board_url(world, f"/{registration.pk}"))
     assert parsed.texts["messages"] == "「かんじドリル」を承認しました。"
-    assert (
-        parsed.texts["granted"]
-        == "氏名を送ります 成績を受け取ります・送ります（成績の送受信、AGS）"
-    )
+    assert parsed.texts["status"] == "承認済み（有効）"
+    assert parsed.texts["granted"] == "氏名を送ります 成績を送る（AGS score）"
 
 
 @pytest.mark.parametrize(
     ("action", "data", "errors"),
     [
         ("approve", {"privacy_level": "everything"}, "privacy-errors"),
-        ("approve", {"privacy_level": "id_only", "services": ["magic"]}, "services-errors"),
+        ("approve", {"privacy_level": "id_only", "scopes": ["magic"]}, "services-errors"),
+        ("approve", {"privacy_level": "id_only", "scopes": ["ags"]}, "services-errors"),
         ("approve", {}, "privacy-errors"),
         ("reject", {"reason": ""}, "reason-errors"),
         ("reject", {"reason": "あ" * 2001}, "reason-errors"),
@@ -175,6 +183,7 @@ def test_deploy_through_the_form(world: World, client: Client) -> None:
         "みどり中学校",
         approval.default_deployment_id(world.midori),
         "有効",
+        "氏名を送ります",  # the factory's registration: names, no services
     ]
 
 

@@ -37,8 +37,8 @@ from tests.tools_registry.test_approval import (  # noqa: F401  (the world fixtu
     approved,
     world_fixture,
 )
-from tools_registry import tool_keys
-from tools_registry.models import Registration, RegistrationToken, Tool
+from tools_registry import grants, tool_keys
+from tools_registry.models import BoardApproval, Registration, RegistrationToken, Tool
 
 pytestmark = pytest.mark.django_db
 JSON = "application/json"
@@ -245,21 +245,24 @@ def test_a_dynamic_registration_and_a_re_registration_are_audited_without_keys()
 # --- a board cannot change what another board's schools send ----------------------------------
 
 
-def test_a_board_cannot_widen_the_grant_of_a_tool_another_board_deployed(
-    world: World, client: Client
-) -> None:
+def test_one_boards_approval_changes_nothing_in_another_board(world: World, client: Client) -> None:
     registration = approved()
-    DeploymentFactory.create(registration=registration, org=world.other_school)
-    before = (list(Registration.objects.values_list("privacy_level", "allowed_services")), state())
+    theirs = DeploymentFactory.create(registration=registration, org=world.other_school)
+    assert grants.compute_grant(theirs).privacy_level == "name"
     as_user(client, world.board_admin)
     response = client.post(
         f"/school/board/{world.board.sourced_id}/tools/{registration.pk}/approve",
-        {"privacy_level": registration.privacy_level},
+        {"privacy_level": "id_only"},
     )
-    assert response.status_code == HTTPStatus.CONFLICT
-    assert "ほかの教育委員会でも使われているため" in response.content.decode()
-    after = (list(Registration.objects.values_list("privacy_level", "allowed_services")), state())
-    assert after == before
+    assert response.status_code == HTTPStatus.FOUND
+    mine = BoardApproval.objects.get()
+    assert (mine.board, mine.privacy_level, mine.granted_scopes) == (world.board, "id_only", [])
+    theirs.refresh_from_db()
+    assert grants.compute_grant(theirs) == grants.Grant(
+        approved=True, privacy_level="name", scopes=frozenset(), deep_linking=False
+    )
+    registration.refresh_from_db()
+    assert (registration.status, registration.privacy_level) == ("approved", "name")
 
 
 # --- the tool JWKS fetch ---------------------------------------------------------------------

@@ -20,7 +20,7 @@ from django.utils.html import escape
 
 from audit.models import AuditEvent
 from lti_platform.protocol import jose
-from roster.models import Org, RosterRole, User
+from roster.models import Org, OrgType, RosterRole, User
 from tests.factories import (
     BoardAdministratorFactory,
     DeploymentFactory,
@@ -112,24 +112,34 @@ def test_a_vendor_sees_only_its_tools_with_status_deployments_and_placements() -
     rejected = vendor_registration(
         mine, "c-rejected", status=RegistrationStatus.REJECTED, is_active=False
     )
-    if hasattr(rejected, "rejection_reason"):  # engineer A's field
-        Registration.objects.filter(pk=rejected.pk).update(rejection_reason="氏名は送れません")
+    Registration.objects.filter(pk=rejected.pk).update(rejection_reason="氏名は送れません")
     vendor_registration(other, "d-theirs")
     vendor_registration(None, "e-operators")
 
     parsed = page(signed_in(mine), "/vendor/")
 
-    reason = " / 理由: 氏名は送れません" if hasattr(rejected, "rejection_reason") else ""
+    # Each board's decision (here the platform's, for boards without one of their own).
+    boards = [b.name for b in Org.objects.filter(type=OrgType.DISTRICT).order_by("name", "pk")]
     assert parsed.tables["tools"] == [
         ["ツール", "承認", "配備先", "配置"],
         [
             "ツール a-drill",
-            "承認済み",
+            " / ".join(f"{b}: 承認済み" for b in boards),
             "さくら小学校（学校） / まなび市教育委員会（教育委員会）",
             "2か所",
         ],
-        ["ツール b-pending", "承認待ち", "まだ配備されていません", "0か所"],
-        ["ツール c-rejected", "却下" + reason, "まだ配備されていません", "0か所"],
+        [
+            "ツール b-pending",
+            " / ".join(f"{b}: 承認待ち" for b in boards),
+            "まだ配備されていません",
+            "0か所",
+        ],
+        [
+            "ツール c-rejected",
+            " / ".join(f"{b}: 却下 / 理由: 氏名は送れません" for b in boards),
+            "まだ配備されていません",
+            "0か所",
+        ],
     ]
     assert ("＋ ツールを登録する", "/vendor/tools/new") in parsed.links
 

@@ -24,8 +24,14 @@ from tests.factories import (
 )
 from tests.lti_platform.service_helpers import assertion, post_token, private_key, public_pem
 from tests.lti_platform.service_helpers import token_form as make_token_form
-from tools_registry import approval
-from tools_registry.models import Deployment, Placement, Registration, RegistrationStatus
+from tools_registry import approval, grants
+from tools_registry.models import (
+    BoardApproval,
+    Deployment,
+    Placement,
+    Registration,
+    RegistrationStatus,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -148,7 +154,7 @@ def test_every_board_administrator_sees_every_pending_registration(world: World)
 # --- approve: the overlay ------------------------------------------------------------------------
 
 
-def test_approve_with_fewer_services_than_asked_limits_the_token(
+def test_approve_with_fewer_scopes_than_asked_limits_the_token(
     world: World, client: Client
 ) -> None:
     registration = pending()
@@ -157,16 +163,24 @@ def test_approve_with_fewer_services_than_asked_limits_the_token(
         registration=registration,
         board=world.board,
         privacy_level="name",
-        services=["ags"],
+        scopes=[c.SCOPE_SCORE, c.SCOPE_LINEITEM_READONLY],
     )
     approval.deploy(acting_user=world.board_admin, registration=registration, board=world.board)
     registration.refresh_from_db()
-    assert (registration.status, registration.is_active) == ("approved", True)
-    assert registration.allowed_services == ["ags"]
-    assert registration.privacy_level == "name"
-    assert registration.deep_linking_url == ""  # Deep Linking asked, not granted
+    # The platform's status stays pending: every other board decides for itself.
+    assert (registration.status, registration.is_active) == ("pending", True)
+    assert registration.deep_linking_url == "https://kanji.example/dl"  # the request, kept
+    row = BoardApproval.objects.get()
+    assert (row.board, row.status, row.privacy_level, row.deep_linking, row.decided_by) == (
+        world.board,
+        "approved",
+        "name",
+        False,
+        world.board_admin,
+    )
+    assert row.granted_scopes == [c.SCOPE_LINEITEM_READONLY, c.SCOPE_SCORE]
 
-    refused = token_for(client, registration, (c.SCOPE_NRPS,))
+    refused = token_for(client, registration, (c.SCOPE_NRPS, c.SCOPE_LINEITEM))
     assert refused.status_code == 400
     assert refused.json() == {
         "error": "invalid_scope",
@@ -174,26 +188,19 @@ def test_approve_with_fewer_services_than_asked_limits_the_token(
     }
     granted = token_for(client, registration, (*c.AGS_SCOPES, c.SCOPE_NRPS))
     assert granted.status_code == 200
-    assert granted.json()["scope"] == " ".join(c.AGS_SCOPES)
+    assert granted.json()["scope"] == f"{c.SCOPE_LINEITEM_READONLY} {c.SCOPE_SCORE}"
 
     assert events()[0] == (
         "registration.approve",
         world.board_admin.username,
-        {
-            "status": "pending",
-            "is_active": False,
-            "privacy_level": "id_only",
-            "allowed_services": ["ags", "nrps", "deep_linking"],
-            "deep_linking_url": "https://kanji.example/dl",
-            "rejection_reason": "",
-        },
+        None,
         {
             "status": "approved",
-            "is_active": True,
             "privacy_level": "name",
-            "allowed_services": ["ags"],
-            "deep_linking_url": "",
-            "rejection_reason": "",
+            "granted_scopes": [c.SCOPE_LINEITEM_READONLY, c.SCOPE_SCORE],
+            "deep_linking": False,
+            "reason": "",
+            "registration_active": True,
         },
     )
     assert AuditEvent.objects.get(action="registration.approve").org == world.board
@@ -216,22 +223,27 @@ def test_approve_keeps_deep_linking_when_granted(world: World) -> None:
         registration=registration,
         board=world.board,
         privacy_level="id_only",
-        services=["deep_linking"],
+        scopes=[],
+        deep_linking=True,
     )
+    (made,) = approval.deploy(
+        acting_user=world.board_admin, registration=registration, board=world.board
+    )
+    assert grants.compute_grant(made).services == frozenset({"deep_linking"})
     registration.refresh_from_db()
-    assert registration.allowed_services == ["deep_linking"]
     assert registration.deep_linking_url == "https://kanji.example/dl"
 
 
 @pytest.mark.parametrize(
-    ("privacy", "services", "error"),
+    ("privacy", "scopes", "error"),
     [
         ("name_email", ["lti-magic"], approval.InvalidChoice),
+        ("name_email", ["ags"], approval.InvalidChoice),  # a service is not a scope
         ("everything", [], approval.InvalidChoice),
     ],
 )
 def test_approve_refuses_unknown_choices(
-    world: World, privacy: str, services: list[str], error: type[Exception]
+    world: World, privacy: str, scopes: list[str], error: type[Exception]
 ) -> None:
     registration = pending()
     with pytest.raises(error):
@@ -240,11 +252,12 @@ def test_approve_refuses_unknown_choices(
             registration=registration,
             board=world.board,
             privacy_level=privacy,
-            services=services,
+            scopes=scopes,
         )
     registration.refresh_from_db()
     assert (registration.status, registration.is_active) == ("pending", False)
     assert rows() == {"deployments": 0, "placements": 0, "audit": 0}
+    assert BoardApproval.objects.count() == 0
 
 
 def test_approve_refuses_more_than_asked(world: World) -> None:
@@ -256,17 +269,24 @@ def test_approve_refuses_more_than_asked(world: World) -> None:
     registration = RegistrationFactory.create(
         tool=tool, status="pending", is_active=False, client_metadata=meta
     )
-    for privacy, services in (("name", ["ags"]), ("id_only", ["nrps"])):
+    for privacy, scopes, deep_linking in (
+        ("name", [c.SCOPE_SCORE], False),
+        ("id_only", [c.SCOPE_NRPS], False),
+        ("id_only", [c.SCOPE_SCORE, c.SCOPE_LINEITEM], False),
+        ("id_only", [c.SCOPE_SCORE], True),  # no deep-linking message asked
+    ):
         with pytest.raises(approval.NotAsked) as refused:
             approval.approve_registration(
                 acting_user=world.board_admin,
                 registration=registration,
                 board=world.board,
                 privacy_level=privacy,
-                services=services,
+                scopes=scopes,
+                deep_linking=deep_linking,
             )
         assert refused.value.status == 400
     assert rows()["audit"] == 0
+    assert BoardApproval.objects.count() == 0
     registration.refresh_from_db()
     assert registration.status == "pending"
 
@@ -284,11 +304,12 @@ def test_only_a_board_administrator_approves(world: World) -> None:
                 registration=registration,
                 board=board,
                 privacy_level="id_only",
-                services=[],
+                scopes=[],
             )
     registration.refresh_from_db()
     assert registration.status == "pending"
     assert rows()["audit"] == 0
+    assert BoardApproval.objects.count() == 0
 
 
 # --- reject ---------------------------------------------------------------------------------------
@@ -303,12 +324,16 @@ def test_reject_keeps_the_reason(world: World) -> None:
         reason="  氏名を求める理由が書かれていません。 ",
     )
     registration.refresh_from_db()
-    assert (registration.status, registration.is_active) == ("rejected", False)
-    assert registration.rejection_reason == "氏名を求める理由が書かれていません。"
+    assert (registration.status, registration.is_active) == ("pending", False)  # the platform's
+    row = BoardApproval.objects.get()
+    assert (row.board, row.status, row.reason) == (
+        world.board,
+        "rejected",
+        "氏名を求める理由が書かれていません。",
+    )
     action, actor, before, after = events()[0]
-    assert (action, actor) == ("registration.reject", world.board_admin.username)
-    assert (before["status"], before["rejection_reason"]) == ("pending", "")
-    assert (after["status"], after["rejection_reason"]) == (
+    assert (action, actor, before) == ("registration.reject", world.board_admin.username, None)
+    assert (after["status"], after["reason"]) == (
         "rejected",
         "氏名を求める理由が書かれていません。",
     )
@@ -322,7 +347,7 @@ def test_reject_keeps_the_reason(world: World) -> None:
             registration=registration,
             board=world.board,
             privacy_level="id_only",
-            services=[],
+            scopes=[],
         )
     assert rows()["audit"] == 1
 
@@ -340,6 +365,7 @@ def test_reject_needs_a_reason(world: World, reason: str) -> None:
     registration.refresh_from_db()
     assert (registration.status, registration.rejection_reason) == ("pending", "")
     assert rows()["audit"] == 0
+    assert BoardApproval.objects.count() == 0
 
 
 # --- deploy ---------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
-"""A board's overlay of the granted services on its deployment (tools_registry.models.
-effective_services): what one board's schools send a tool is that board's choice, within the
-registration's approval; a deployment without an overlay keeps the registration's grant."""
+"""A board's overlay of the granted services on its deployment (tools_registry.grants.
+deployment_grant): what one board's schools send a tool is that board's choice, within its
+approval; a deployment without an overlay keeps the approval's grant."""
 
 from __future__ import annotations
 
@@ -39,10 +39,16 @@ from tests.lti_platform.service_helpers import (
     public_pem,
 )
 from tests.ltiflow import forms
-from tools_registry import approval
-from tools_registry.models import Deployment, Registration, effective_services
+from tools_registry import approval, grants
+from tools_registry.models import Deployment, Registration
 
 pytestmark = pytest.mark.django_db
+
+
+def effective_services(deployment: Deployment) -> frozenset[str]:
+    """The services of the deployment's grant, read now (no cache)."""
+    return grants.compute_grant(deployment).services
+
 
 JSON = "application/json"
 
@@ -188,7 +194,8 @@ def test_the_ags_endpoints_of_a_deployment_without_ags_are_refused(
     world: World, client: Client
 ) -> None:
     nrps_only = deploy(world, world.ags_only, ["nrps"])
-    token = get_token(client, world.registration)
+    ags_too = deploy(world, world.both, ["ags", "nrps"])
+    token = get_token(client, world.registration)  # AGS: granted by the other board
     before = counts()
     response = client.post(
         ags_url(nrps_only, world.ags_only.school_class),
@@ -200,6 +207,31 @@ def test_the_ags_endpoints_of_a_deployment_without_ags_are_refused(
     assert response.json() == {
         "error": "insufficient_scope",
         "error_description": "this deployment does not grant the ags service",
+    }
+    assert counts() == before
+    response = client.post(
+        ags_url(ags_too, world.both.school_class),
+        {"label": "たしざん", "scoreMaximum": 10},
+        content_type=c.MEDIA_LINEITEM,
+        headers=bearer(token, Accept=c.MEDIA_LINEITEM),
+    )
+    assert response.status_code == HTTPStatus.CREATED
+
+
+def test_a_token_carries_only_the_scopes_some_board_granted(world: World, client: Client) -> None:
+    nrps_only = deploy(world, world.ags_only, ["nrps"])
+    token = get_token(client, world.registration)
+    before = counts()
+    response = client.post(
+        ags_url(nrps_only, world.ags_only.school_class),
+        {"label": "たしざん", "scoreMaximum": 10},
+        content_type=c.MEDIA_LINEITEM,
+        headers=bearer(token, Accept=c.MEDIA_LINEITEM),
+    )
+    assert response.status_code == HTTPStatus.FORBIDDEN
+    assert response.json() == {
+        "error": "insufficient_scope",
+        "error_description": f"this request needs one of the scopes {c.SCOPE_LINEITEM}",
     }
     assert counts() == before
 
@@ -335,10 +367,13 @@ def test_the_board_form_deploys_with_the_choices_made(world: World, client: Clie
 def test_deep_linking_follows_the_deep_linking_url_and_the_grant(world: World) -> None:
     world.registration.deep_linking_url = "https://overlay-tool.example/dl"
     world.registration.save(update_fields=["deep_linking_url"])
-    inherited = Deployment(registration=world.registration, granted_services=None)
+    org = world.ags_only.org
+    inherited = Deployment(registration=world.registration, org=org, granted_services=None)
     assert effective_services(inherited) == frozenset({"ags", "nrps", "deep_linking"})
-    narrowed = Deployment(registration=world.registration, granted_services=["ags", "mail"])
+    narrowed = Deployment(
+        registration=world.registration, org=org, granted_services=["ags", "mail"]
+    )
     assert effective_services(narrowed) == frozenset({"ags"})
     world.registration.deep_linking_url = ""
-    wide = Deployment(registration=world.registration, granted_services=["deep_linking"])
+    wide = Deployment(registration=world.registration, org=org, granted_services=["deep_linking"])
     assert effective_services(wide) == frozenset()  # never more than the registration
