@@ -59,6 +59,7 @@ def saml_board(demo_school: dict[str, User], saml_idp: SamlIdP) -> Iterator[Iden
     board = Org.objects.get(type=OrgType.DISTRICT, name="まなび市教育委員会")
     saml_idp.add_sp(saml.sp_entity_id(SLUG), f"http://testserver/accounts/saml/{SLUG}/acs/")
     saml_idp.set_users(idp_users())
+    saml_idp.next_response("normal")  # whatever an earlier test left set
     metadata = saml.fetch_metadata(saml_idp.metadata_url)
     app = SocialApp.objects.create(
         provider=saml.PROVIDER,
@@ -410,3 +411,16 @@ def test_a_document_with_a_dtd_is_refused_unread(
     )
 
     assert_refused(response, FailureReason.BAD_RESPONSE, client, status=400)
+
+
+def test_the_sp_metadata_names_our_entity_id_acs_and_signed_assertions(
+    client: Client, saml_board: IdentityProvider
+) -> None:
+    response = client.get(f"/accounts/saml/{SLUG}/metadata/")
+
+    assert response.status_code == HTTPStatus.OK
+    assert response["Content-Type"] == "text/xml"
+    body = response.content.decode()
+    assert f'entityID="{saml.sp_entity_id(SLUG)}"' in body
+    assert 'WantAssertionsSigned="true"' in body
+    assert f'Location="http://testserver/accounts/saml/{SLUG}/acs/"' in body
