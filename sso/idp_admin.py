@@ -244,11 +244,15 @@ def _apply(idp: IdentityProvider, values: IdpSettings, issuer: str) -> None:
         "oauth_pkce_enabled": True,
         "uid_field": "sub",
     }
-    if values.kind == IdpKind.GOOGLE and values.allowed_domains:
-        # Only chooses Google's account picker; the ID token's hd is what sso.matching checks.
-        app.settings["auth_params"] = {"hd": values.allowed_domains[0]}
+    # Shared tablets: the IdP must ask who is there each time, not sign the next child in as
+    # the previous one from its own session. Google has no prompt=login: its account picker.
+    if values.kind == IdpKind.GOOGLE:
+        app.settings["auth_params"] = {"prompt": "select_account"}
+        if values.allowed_domains:
+            # Only preselects the picker's domain; the ID token's hd is what matching checks.
+            app.settings["auth_params"]["hd"] = values.allowed_domains[0]
     else:
-        app.settings.pop("auth_params", None)
+        app.settings["auth_params"] = {"prompt": "login"}
     idp.kind = values.kind
     idp.name_ja = values.name_ja.strip()
     idp.name_en = values.name_en.strip()

@@ -89,6 +89,7 @@ def test_a_board_admin_adds_an_idp_audited_and_the_secret_never_shown(admin_clie
         "server_url": "https://idp.manabi.example.jp",
         "oauth_pkce_enabled": True,
         "uid_field": "sub",
+        "auth_params": {"prompt": "login"},
     }
     listing = admin_client.get(page(board)).content.decode()
     assert f"http://testserver/accounts/oidc/{idp.provider_id}/login/callback/" in listing
@@ -159,10 +160,11 @@ def test_google_and_entra_get_their_real_issuers(admin_client, board):
     admin_client.post(page(board, "/add"), form(kind=IdpKind.ENTRA, issuer="", tenant_id=tenant))
     google, entra = IdentityProvider.objects.order_by("pk")
     assert google.app.settings["server_url"] == "https://accounts.google.com"
-    assert google.app.settings["auth_params"] == {"hd": "manabi.ed.jp"}
+    assert google.app.settings["auth_params"] == {"prompt": "select_account", "hd": "manabi.ed.jp"}
     assert google.allowed_domains == ["manabi.ed.jp", "manabi2.ed.jp"]
     assert entra.app.settings["server_url"] == f"https://login.microsoftonline.com/{tenant}/v2.0"
     assert entra.tenant_id == tenant
+    assert entra.app.settings["auth_params"] == {"prompt": "login"}
 
 
 def test_disable_and_enable_are_audited(admin_client, board):
