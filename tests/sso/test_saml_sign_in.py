@@ -424,3 +424,32 @@ def test_the_sp_metadata_names_our_entity_id_acs_and_signed_assertions(
     assert f'entityID="{saml.sp_entity_id(SLUG)}"' in body
     assert 'WantAssertionsSigned="true"' in body
     assert f'Location="http://testserver/accounts/saml/{SLUG}/acs/"' in body
+
+
+def test_a_linked_child_signs_in_again_through_the_same_account(
+    client: Client, saml_board: IdentityProvider, saml_idp: SamlIdP, demo_school: dict[str, User]
+) -> None:
+    sign_in(client, saml_idp)
+    client.post("/accounts/logout/")
+    assert "_auth_user_id" not in client.session
+
+    response = sign_in(client, saml_idp)
+
+    assert response.status_code == HTTPStatus.OK
+    assert client.session["_auth_user_id"] == str(demo_school["sakura-5-2-01"].pk)
+    assert SocialAccount.objects.count() == 1
+    assert not SignInFailure.objects.exists()
+
+
+def test_a_linked_child_who_left_the_board_is_refused(
+    client: Client, saml_board: IdentityProvider, saml_idp: SamlIdP, demo_school: dict[str, User]
+) -> None:
+    sign_in(client, saml_idp)
+    client.post("/accounts/logout/")
+    User.objects.filter(pk=demo_school["sakura-5-2-01"].pk).update(is_active=False)
+
+    response = sign_in(client, saml_idp)
+
+    assert response.status_code == HTTPStatus.FORBIDDEN
+    assert 'data-reason="inactive"' in response.content.decode()
+    assert "_auth_user_id" not in client.session
