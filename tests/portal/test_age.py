@@ -316,3 +316,16 @@ def test_each_page_tags_its_session_for_the_other_tabs(
     assert client.session.session_key is None or tag.group(1) not in client.session.session_key
     anonymous = client.get("/accounts/login/").content.decode()
     assert 'data-session="signed-out"' in anonymous
+
+
+def test_a_stale_form_on_a_shared_tablet_gets_a_page_a_child_reads(
+    demo_school: dict[str, User],
+) -> None:
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(demo_school["sakura-1-1-01"])
+    response = client.post("/accounts/logout/")  # a form of a page from before a sign-out
+    assert response.status_code == HTTPStatus.FORBIDDEN
+    html = response.content.decode()
+    assert "<title>この がめんは ふるく なりました | まなびハブ</title>" in html
+    page = check(html)
+    assert page.bare == [] and page.rubies == 1  # ｜先生《せんせい》
