@@ -33,6 +33,7 @@ from django.conf import settings
 from django.contrib.auth.signals import user_logged_out
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
+from django.urls import Resolver404, resolve
 from django.utils import translation
 from django.utils.crypto import salted_hmac
 
@@ -112,7 +113,7 @@ def _remember_sign_out(sender: object, request: HttpRequest | None, **kwargs: ob
 
 
 def signed_out(request: HttpRequest) -> bool:
-    """Whether this request ended its session (sign-out, switch user, idle timeout)."""
+    """Whether this request ended its session (sign-out, switch user: Django's ``logout``)."""
     return bool(getattr(request, _SIGNED_OUT, False))
 
 
@@ -145,7 +146,7 @@ class ScreenStyleMiddleware:
                 samesite=settings.LANGUAGE_COOKIE_SAMESITE,
             )
             response["Clear-Site-Data"] = CLEAR_SITE_DATA
-        elif translation.get_language() == KANA_LANGUAGE and _is_html(response):
+        if translation.get_language() == KANA_LANGUAGE and _is_html(response):
             response.content = furigana.render_page(response.content.decode()).encode()
             if response.has_header("Content-Length"):
                 response["Content-Length"] = str(len(response.content))
@@ -153,8 +154,6 @@ class ScreenStyleMiddleware:
 
 
 def _resolved_name(request: HttpRequest) -> str | None:
-    from django.urls import Resolver404, resolve
-
     try:
         match = resolve(request.path_info)
     except Resolver404:

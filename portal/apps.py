@@ -7,4 +7,7 @@ class PortalConfig(AppConfig):
     verbose_name = _("ポータル")
 
     def ready(self) -> None:
-        from . import sockets  # noqa: F401  (connects the sign-out receiver that closes sockets)
+        from . import (
+            age,  # noqa: F401  (connects the sign-out receiver that cleans the tablet)
+            sockets,  # noqa: F401  (connects the sign-out receiver that closes sockets)
+        )
