@@ -453,3 +453,15 @@ def test_a_linked_child_who_left_the_board_is_refused(
     assert response.status_code == HTTPStatus.FORBIDDEN
     assert 'data-reason="inactive"' in response.content.decode()
     assert "_auth_user_id" not in client.session
+
+
+def test_assertion_for_another_recipient_is_refused(
+    client: Client, saml_board: IdentityProvider, saml_idp: SamlIdP
+) -> None:
+    """The Response is addressed to us, but the assertion's bearer confirmation is not."""
+    saml_idp.next_response(
+        "recipient", url="https://other-portal.example/saml/acs/", keep_destination=True
+    )
+
+    assert_refused(sign_in(client, saml_idp), FailureReason.BAD_RESPONSE, client)
+    assert SignInFailure.objects.get().detail == "WRONG_SUBJECTCONFIRMATION"

@@ -25,7 +25,8 @@
 //   altered         signed, then one attribute/NameID value replaced ("from" -> "to")
 //   audience        signed, for another audience ("audience")
 //   expired         signed by an IdP whose clock is "seconds" (default 7200) behind
-//   recipient       signed, SubjectConfirmationData Recipient / Destination elsewhere ("url")
+//   recipient       signed, SubjectConfirmationData Recipient and the Response's Destination
+//                   elsewhere ("url"; only the Recipient with "keep_destination": true)
 'use strict';
 
 const fs = require('fs');
@@ -137,7 +138,10 @@ function buildResponse(user, request, mode) {
   if (mode.mode === 'unsigned') options.signAssertion = false;
   if (mode.mode === 'response_only') { options.signAssertion = false; options.signResponse = true; }
   if (mode.mode === 'audience') options.audience = mode.audience;
-  if (mode.mode === 'recipient') { options.recipient = mode.url; options.destination = mode.url; }
+  if (mode.mode === 'recipient') {
+    options.recipient = mode.url;
+    if (!mode.keep_destination) options.destination = mode.url;
+  }
   const realNow = moment.now;
   if (mode.mode === 'expired') {
     const behind = (mode.seconds || 7200) * 1000;
