@@ -122,6 +122,11 @@ class RosterSocialAccountAdapter(DefaultSocialAccountAdapter):
                 if (request.resolver_match.url_name or "").endswith(("callback", "acs")):
                     upstream.record(refused)
             raise ImmediateHttpResponse(upstream.refusal_page(request, refused)) from None
+        if found.app.provider == "saml":
+            from . import saml
+
+            # allauth's own SAML views (login, finish) run with the portal's forced security too.
+            found.app.settings = saml.enforced(found.app.settings)
         return found
 
     def populate_user(self, request: HttpRequest, sociallogin: Any, data: Any) -> Any:

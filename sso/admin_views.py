@@ -24,7 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from roster.administration import NotAdministered
 from roster.models import Org, User
 
-from . import idp_admin, signin_log
+from . import idp_admin, saml_admin, signin_log
 from .models import FailureReason, IdentityProvider, IdpKind, MatchRule
 
 RECENT_FAILURES = 50
@@ -235,7 +235,10 @@ def action(request: HttpRequest, org_id: str, pk: int, verb: str) -> HttpRespons
     idp = _idp(org, pk)
     acting = _acting(request)
     if verb == "check":
-        report = idp_admin.check_configuration(acting_user=acting, idp=idp)
+        if idp.kind == IdpKind.SAML:
+            report = saml_admin.check_saml(acting_user=acting, idp=idp)
+        else:
+            report = idp_admin.check_configuration(acting_user=acting, idp=idp)
         return _page(request, org, report=report, tested=idp)
     if verb not in ("enable", "disable"):
         raise Http404
