@@ -30,6 +30,7 @@ from .conftest import (
     VIEWPORT,
     DemoServer,
 )
+from .test_accessibility import assert_accessible
 
 pytestmark = pytest.mark.e2e
 
@@ -140,6 +141,7 @@ def test_a_printed_card_signs_the_child_in_and_a_revoked_card_is_refused(
     sign_in_teacher(teacher, demo_server)
     pdf = print_cards(teacher)
     teacher.reload()
+    assert_accessible(teacher)  # the class's cards page
     kids = children(teacher)
     assert len(kids) >= 2
     (first, first_row), (second, _second_row) = kids[0], kids[1]
@@ -155,6 +157,7 @@ def test_a_printed_card_signs_the_child_in_and_a_revoked_card_is_refused(
         re.compile("|".join(re.escape(n) for n in names))
     )
     child.screenshot(path=artifacts_dir / "qr-sign-in-home.png")
+    assert_accessible(child)  # the child's home
 
     # The teacher revokes the second child's card; shown to the camera, it is refused.
     teacher.get_by_test_id(f"revoke-{second}").click()
@@ -166,6 +169,7 @@ def test_a_printed_card_signs_the_child_in_and_a_revoked_card_is_refused(
     expect(page).to_have_url(demo_server.url("/signin/card/"))
     expect(page.get_by_test_id("scan-start")).to_be_visible()  # waits for a tap to look again
     page.screenshot(path=artifacts_dir / "qr-sign-in-revoked.png")
+    assert_accessible(page)  # the card page (it waits for a tap: nothing navigates meanwhile)
     page.goto("/")  # nobody is signed in
     expect(page).to_have_url(re.compile(r"/accounts/login/"))
     assert first != second
