@@ -216,7 +216,7 @@ def measure_burst(server: common.Server, inst: Installation, arrival_seconds: fl
 # --- in-process profile ------------------------------------------------------------------------
 
 
-def profile(count: int, cards: list[list[str]], redirect_uri: str, **_: Any) -> None:
+def profile(count: int, cards: list[list[str]], redirect_uri: str, **_rest: Any) -> None:
     """(Django) Where a child's CPU goes, through the product's WSGI application: the card
     sign-in (GET + POST), then the home page and a full launch."""
     app = common.Wsgi()
