@@ -13,6 +13,7 @@ from typing import Any
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+from allauth.socialaccount.providers.base import AuthProcess
 from django.http import HttpRequest
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
@@ -145,6 +146,9 @@ class RosterSocialAccountAdapter(DefaultSocialAccountAdapter):
         claims = getattr(sociallogin, "manabi_claims", None) or {}
         try:
             idp = upstream.idp_of_app(sociallogin.provider.app)
+            if sociallogin.state.get("process") == AuthProcess.CONNECT:
+                # Links are made by matching only, never by a signed-in person's choice.
+                raise upstream.UpstreamRefused(FailureReason.CONNECT_REFUSED, idp=idp)
             user = upstream.admit(idp, sociallogin, claims)
         except upstream.UpstreamRefused as refused:
             upstream.record(refused, sociallogin, claims)

@@ -122,6 +122,7 @@ class FailureReason(models.TextChoices):
     ROLE_NOT_ALLOWED = "role_not_allowed", _("この役割の利用者はこの方法でログインできません")
     INACTIVE = "inactive", _("利用が停止されている利用者です")
     LINKED_ELSEWHERE = "linked_elsewhere", _("この外部アカウントはほかの利用者と連携済みです")
+    CONNECT_REFUSED = "connect_refused", _("サインイン中の連携はできません")
     UNSIGNED_ASSERTION = "unsigned_assertion", _("アサーションに署名がありません")
     BAD_SIGNATURE = "bad_signature", _("署名を確認できません")
     REPLAYED = "replayed", _("同じアサーションが二度使われました")

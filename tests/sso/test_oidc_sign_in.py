@@ -271,3 +271,18 @@ def test_a_replayed_or_foreign_callback_is_refused(oidc_idp, school, child, clie
     SocialAccount.objects.all().delete()
     again = client.get(back.path, query)
     assert_refused(again, client, config, FailureReason.STATE)
+
+
+def test_a_signed_in_person_cannot_link_an_upstream_identity_by_choice(
+    oidc_idp, school, child, client
+):
+    config = configure(oidc_idp, school.parent, "t-oidc")
+    client.force_login(child)
+    oidc_idp.set_accounts({"hina": account("idp-hina", preferred_username=child.username)})
+    start = client.post("/accounts/oidc/t-oidc/login/", {"process": "connect"})
+    assert start.status_code == HTTPStatus.FOUND, start.content[:300]
+    back = urllib.parse.urlsplit(oidc_idp.sign_in(start["Location"], "hina", PASSWORD))
+    answer = client.get(back.path, dict(urllib.parse.parse_qsl(back.query)))
+    assert answer.status_code == HTTPStatus.FORBIDDEN
+    assert not SocialAccount.objects.exists()
+    assert SignInFailure.objects.get(idp=config).reason == FailureReason.CONNECT_REFUSED
