@@ -379,3 +379,18 @@ def test_password_failures_do_not_refuse_cards(
     card = issued(teacher, klass)[0]
     client.post(reverse("account_login"), {"login": children[1].username, "password": "nope"})
     assert client.post(SIGNIN, {"secret": card.secret}).status_code == HTTPStatus.FOUND
+
+
+def test_a_card_of_another_class_cannot_be_revoked_through_ones_own_class(
+    client: Client, klass: SchoolClass, teacher: User, children: list[User]
+) -> None:
+    other_class = SchoolClassFactory.create(school=klass.school)
+    other_teacher = TeacherFactory.create(org=klass.school, teaches=[other_class])
+    StudentFactory.create(home_class=other_class)
+    issued(other_teacher, other_class)
+    card = SigninCard.objects.get(school_class=other_class)
+    client.force_login(teacher)
+    assert client.post(cards_url(klass, "revoke", card.pk)).status_code == HTTPStatus.NOT_FOUND
+    card.refresh_from_db()
+    assert card.in_use
+    assert not AuditEvent.objects.filter(action="signin_card.revoked").exists()
