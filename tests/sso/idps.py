@@ -14,7 +14,7 @@ _numbers = itertools.count(1)
 
 
 def make_idp(
-    org: Org,
+    org: Org | None,
     *,
     kind: str = IdpKind.OIDC,
     server_url: str = "https://idp.example.jp",
@@ -26,6 +26,7 @@ def make_idp(
     **fields: Any,
 ) -> IdentityProvider:
     """An enabled provider of ``org`` (OpenID Connect unless ``kind`` says otherwise)."""
+    assert org is not None  # a school's board, typed Org | None
     n = next(_numbers)
     app = SocialApp.objects.create(
         provider="openid_connect",
