@@ -285,3 +285,21 @@ def test_a_student_is_never_offered_mfa() -> None:
         assert client.get(url).status_code == HTTPStatus.NOT_FOUND, url
     assert client.post(ACTIVATE, {"code": "123456"}).status_code == HTTPStatus.NOT_FOUND
     assert not Authenticator.objects.filter(user=child).exists()
+
+
+def test_wrong_codes_are_limited_per_account() -> None:
+    """Five wrong codes (MANABI_LOGIN_FAILED_PER_ACCOUNT) and even the right one is refused."""
+    admin = SchoolAdministratorFactory.create()
+    client = Client()
+    sign_in(client, admin)
+    secret = enrol_totp(client)
+    sign_out(client)
+    assert sign_in(client, admin) == AUTHENTICATE
+    right = totp_code(secret)
+    wrong = "000000" if right != "000000" else "111111"
+    for _ in range(5):
+        assert client.post(AUTHENTICATE, {"code": wrong}).status_code == HTTPStatus.OK
+    refused = client.post(AUTHENTICATE, {"code": right})
+    assert refused.status_code == HTTPStatus.OK
+    assert signed_in_user(client) is None
+    assert "ログインの まちがいが おおいので" in refused.text
