@@ -26,7 +26,7 @@ def sign_in(page: Page, username: str, password: str = DEMO_PASSWORD) -> None:
     page.goto("/accounts/login/")
     page.locator("#id_login").fill(username)
     page.locator("#id_password").fill(password)
-    page.locator("main form").get_by_role("button").click()
+    page.locator("main form:has(#id_password)").get_by_role("button").click()
     if needs_demo_mfa(username) and password == DEMO_PASSWORD:
         pass_demo_mfa(page, username)
 

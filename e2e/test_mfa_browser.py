@@ -54,7 +54,7 @@ def sign_in_with_password(page: Page, username: str) -> None:
     page.goto("/accounts/login/")
     page.locator("#id_login").fill(username)
     page.locator("#id_password").fill(DEMO_PASSWORD)
-    page.locator("main form").get_by_role("button").click()
+    page.locator("main form:has(#id_password)").get_by_role("button").click()
 
 
 def confirm_password_if_asked(page: Page) -> None:

@@ -20,7 +20,7 @@ from tests.peers.saml_idp import SamlIdP, start_saml_idp
 
 from .conftest import ACTION_TIMEOUT, VIEWPORT, DemoServer
 from .test_accessibility import assert_accessible
-from .test_launch_browser import open_tile, sign_in
+from .test_launch_browser import open_tile, sign_in, sign_in_ok
 
 pytestmark = pytest.mark.e2e
 
@@ -100,6 +100,20 @@ def test_child_signs_in_through_the_saml_idp_and_launches_a_tool(
     expect(child.locator("main")).to_contain_text("5年2組")
     child.screenshot(path=artifacts_dir / "saml-student-home.png", full_page=True)
 
+    who = child.get_by_test_id("who").inner_text().strip()
+
     tool = open_tile(context, child, "tile-drill", "drill")
     expect(tool.get_by_test_id("launch-info")).to_contain_text("5年2組")
+    expect(tool.get_by_test_id("name")).to_have_text(who)  # the drill receives names
+
+    # The same child signed in with the roster password is the same person.
+    check_context = browser.new_context(
+        base_url=demo_server.base_url, locale="ja-JP", timezone_id="Asia/Tokyo", viewport=VIEWPORT
+    )
+    try:
+        check = check_context.new_page()
+        sign_in_ok(check, demo_server, "sakura-5-2-01")
+        assert check.get_by_test_id("who").inner_text().strip() == who
+    finally:
+        check_context.close()
     assert [issued["mode"] for issued in idp.responses()] == ["normal"]
