@@ -33,7 +33,10 @@
       canvas.width = w;
       canvas.height = h;
       context.drawImage(video, 0, 0, w, h);
-      var code = window.jsQR(context.getImageData(0, 0, w, h).data, w, h);
+      // Printed cards are dark on light: skip jsQR's second, inverted pass (half the work).
+      var code = window.jsQR(context.getImageData(0, 0, w, h).data, w, h, {
+        inversionAttempts: "dontInvert"
+      });
       if (code && code.data.indexOf(prefix) === 0) {
         sent = true;
         say("found");
