@@ -64,7 +64,7 @@ def test_child_signs_in_through_the_saml_idp_and_launches_a_tool(
         sign_in(admin, "manabi-board-admin")
         admin.goto(demo_server.url("/school"))
         admin.get_by_test_id("board-sign-in-link").click()
-        admin.goto(admin.url.rstrip("/") + "/add-saml")
+        admin.get_by_test_id("add-saml").click()
         assert_accessible(admin)
         admin.locator("#id_name_ja").fill("まなび市 SAML")
         admin.locator("#id_name_en").fill("Manabi City SAML")
@@ -77,6 +77,12 @@ def test_child_signs_in_through_the_saml_idp_and_launches_a_tool(
         assert_accessible(admin)
         entity_id = admin.get_by_test_id("sp-entity-id").inner_text().strip()
         acs_url = admin.get_by_test_id("sp-acs-url").inner_text().strip()
+        # 「設定をテスト」 on the list refetches the metadata and says it is fine.
+        admin.get_by_role("link", name=re.compile("外部ログイン$")).first.click()
+        row = admin.locator("tr", has_text="まなび市 SAML")
+        row.get_by_role("button", name="設定をテスト").click()
+        expect(admin.get_by_test_id("check-report")).to_have_attribute("data-ok", "true")
+        expect(admin.get_by_test_id("check-report")).to_contain_text(idp.entity_id)
     finally:
         admin_context.close()
     found = re.fullmatch(rf"{re.escape(demo_server.base_url)}/accounts/saml/([^/]+)/acs/", acs_url)
