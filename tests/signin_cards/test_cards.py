@@ -394,3 +394,8 @@ def test_a_card_of_another_class_cannot_be_revoked_through_ones_own_class(
     card.refresh_from_db()
     assert card.in_use
     assert not AuditEvent.objects.filter(action="signin_card.revoked").exists()
+
+
+def test_the_refusal_is_in_the_ui_language(client: Client) -> None:
+    response = client.post(SIGNIN, {"secret": services.new_secret()}, HTTP_ACCEPT_LANGUAGE="en")
+    refused(response, HTTPStatus.FORBIDDEN, "This card does not work. Please tell your teacher.")
