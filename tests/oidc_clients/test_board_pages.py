@@ -215,3 +215,16 @@ def test_turning_a_client_off_deletes_what_it_holds(
     assert OidcClient.objects.get().active
     unknown = admin.post(url(board, issued.oidc_client.client_id, "delete"))
     assert unknown.status_code == HTTPStatus.NOT_FOUND
+
+
+def test_the_pages_speak_english_too(client: Client, board: Board, settings: Any) -> None:
+    admin = signed_in(client, board.admin)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    page = admin.get(url(board)).content.decode()
+    assert "OIDC sign-in of まなび市教育委員会" in page
+    assert "Register and issue a secret" in page
+    assert "Redirect URIs (one per line, matched exactly)" in page
+    refused = admin.post(url(board), form(board, redirect_uris="http://drill.example.jp/cb"))
+    assert "A redirect URI must use https (http only for localhost and 127.0.0.1)." in (
+        refused.content.decode()
+    )
