@@ -176,6 +176,7 @@ def test_failure_log_keeps_no_name_or_address_in_clear():
         idp, FailureReason.UNMATCHED, subject="sub-123", email="taro@example.jp", detail="x"
     )
     again = signin_log.record_failure(idp, FailureReason.UNMATCHED, subject="sub-123")
+    assert row is not None and again is not None
     assert row.email_domain == "example.jp"
     assert row.subject_digest == again.subject_digest
     assert "sub-123" not in row.subject_digest
@@ -192,3 +193,18 @@ def test_an_assertion_is_consumed_once_per_provider():
     assert replay.consume(idp=other, assertion_id="_abc", expires_at=expires)
     assert replay.prune(now=expires + datetime.timedelta(seconds=1)) == 2
     assert replay.consume(idp=idp, assertion_id="_abc", expires_at=expires)
+
+
+def test_failure_log_is_bounded_per_minute_and_in_age(settings):
+    settings.SSO_FAILURE_LOG_PER_MINUTE = 2
+    idp = make_idp(DistrictFactory.create())
+    old = SignInFailure.objects.create(
+        idp=idp, reason=FailureReason.STATE, at=timezone.now() - datetime.timedelta(days=91)
+    )
+    assert signin_log.record_failure(idp, FailureReason.STATE) is not None
+    assert not SignInFailure.objects.filter(pk=old.pk).exists()  # past 90 days: gone
+    assert signin_log.record_failure(idp, FailureReason.STATE) is not None
+    assert signin_log.record_failure(idp, FailureReason.STATE) is None  # the minute is full
+    assert SignInFailure.objects.filter(idp=idp).count() == 2
+    other = make_idp(DistrictFactory.create())
+    assert signin_log.record_failure(other, FailureReason.STATE) is not None
