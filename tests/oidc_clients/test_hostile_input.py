@@ -147,3 +147,23 @@ def test_userinfo_with_a_malformed_token_is_invalid_token(client: Client, db: No
     response = client.get("/oidc/identity/o/api/userinfo", HTTP_AUTHORIZATION="Bearer \x00")
     assert response.status_code == HTTPStatus.UNAUTHORIZED
     assert response.json()["error"] == "invalid_token"
+
+
+def test_a_first_grader_reads_the_refusal_page_with_furigana(
+    client: Client, board: Board, register: Callable[..., Issued]
+) -> None:
+    from oidc_clients import services
+    from tests.factories import SchoolClassFactory, StudentFactory
+
+    issued = register()
+    services.set_active(acting_user=board.admin, oidc_client=issued.oidc_client, active=False)
+    first_grader = StudentFactory.create(
+        home_class=SchoolClassFactory.create(school=board.school, title="1年1組", grades=["P1"])
+    )
+    client.force_login(first_grader)
+    query = {"client_id": issued.oidc_client.client_id, "redirect_uri": REDIRECT_URI}
+    response = client.get(AUTHORIZE, query)
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    page = response.content.decode()
+    assert "きょういくいいんかい" in page and "<ruby>" in page
+    assert "the board has disabled this client" in page
