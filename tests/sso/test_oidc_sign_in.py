@@ -286,3 +286,16 @@ def test_a_signed_in_person_cannot_link_an_upstream_identity_by_choice(
     assert answer.status_code == HTTPStatus.FORBIDDEN
     assert not SocialAccount.objects.exists()
     assert SignInFailure.objects.get(idp=config).reason == FailureReason.CONNECT_REFUSED
+
+
+def test_the_sign_in_page_can_show_one_schools_idps(school, client):
+    mine = make_idp(school.parent, name_ja="まなび市アカウント", server_url="https://a.example.jp")
+    own = make_idp(school, name_ja="さくら小アカウント", server_url="https://b.example.jp")
+    other = make_idp(SchoolFactory.create(), name_ja="よその市", server_url="https://c.example.jp")
+    page = client.get("/accounts/login/", {"org": school.identifier})
+    text = main_text(page.content.decode())
+    assert mine.name_ja in text and own.name_ja in text and other.name_ja not in text
+    policy = page["Content-Security-Policy"]
+    assert "form-action 'self' https://a.example.jp https://b.example.jp;" in policy + ";"
+    everything = main_text(client.get("/accounts/login/").content.decode())
+    assert other.name_ja in everything
