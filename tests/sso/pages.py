@@ -46,4 +46,4 @@ def main_text(html: str) -> str:
 
 def login_page(error: str) -> str:
     """The whole text of the sign-in page showing ``error``."""
-    return f"ログイン {error} ユーザー名 パスワード ログインする"
+    return f"ログイン 🪪 カードで ログイン {error} ユーザー名 パスワード ログインする"

@@ -172,7 +172,8 @@ def test_the_refusal_in_english() -> None:
     _, response = sign_in(child.username, HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == HTTPStatus.OK
     assert main_text(response.content.decode()) == (
-        "Sign in You have made too many mistakes signing in, so you cannot sign in right now. "
+        "Sign in 🪪 Sign in with a card You have made too many mistakes signing in, so you "
+        "cannot sign in right now. "
         "Wait a while, then try again. If you are not sure what to do, ask your teacher. "
         "Username Password Sign in"
     )
