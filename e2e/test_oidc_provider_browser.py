@@ -73,6 +73,13 @@ def register_tool(page: Page, demo_server: DemoServer, redirect_uri: str) -> tup
     assert_accessible(page)
     client_id = page.get_by_test_id("client-id").inner_text()
     secret = page.get_by_test_id("secret").inner_text()
+    page.goto(page.url)  # the list again: the tool without its secret, and its settings page
+    row = page.locator(f'tr[data-client="{client_id}"]')
+    expect(row).to_contain_text("ひらがなドリル（OIDC）")
+    assert secret not in page.content()
+    row.get_by_role("link").click()
+    expect(page.get_by_test_id("edit-client-form")).to_be_visible()
+    assert_accessible(page)
     return client_id, secret
 
 
