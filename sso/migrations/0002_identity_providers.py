@@ -6,73 +6,191 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('roster', '0002_enrollment_date_last_modified_enrollment_status'),
-        ('socialaccount', '0006_alter_socialaccount_extra_data'),
-        ('sso', '0001_cache_table'),
+        ("roster", "0002_enrollment_date_last_modified_enrollment_status"),
+        ("socialaccount", "0006_alter_socialaccount_extra_data"),
+        ("sso", "0001_cache_table"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='IdentityProvider',
+            name="IdentityProvider",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('google', 'Google Workspace for Education'), ('entra', 'Microsoft Entra ID'), ('oidc', 'OpenID Connect'), ('saml', 'SAML 2.0')], max_length=16, verbose_name='種類')),
-                ('enabled', models.BooleanField(default=True, verbose_name='有効')),
-                ('name_ja', models.CharField(max_length=80, verbose_name='表示名（日本語）')),
-                ('name_en', models.CharField(blank=True, max_length=80, verbose_name='表示名（英語）')),
-                ('allowed_domains', models.JSONField(blank=True, default=list, verbose_name='許可するドメイン')),
-                ('tenant_id', models.CharField(blank=True, max_length=64, verbose_name='テナントID')),
-                ('match_rule', models.CharField(choices=[('sourced_id', 'クレーム・属性の値が sourcedId'), ('username', 'クレーム・属性の値がユーザー名'), ('email', '確認済みのメールアドレス（許可したドメイン）')], default='username', max_length=16, verbose_name='名簿との照合')),
-                ('match_claim', models.CharField(blank=True, max_length=200, verbose_name='照合するクレーム・属性')),
-                ('allow_students', models.BooleanField(default=True, verbose_name='児童生徒のログイン')),
-                ('allow_staff', models.BooleanField(default=False, verbose_name='教職員のログイン')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('app', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='identity_provider', to='socialaccount.socialapp')),
-                ('org', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='identity_providers', to='roster.org', verbose_name='組織')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("google", "Google Workspace for Education"),
+                            ("entra", "Microsoft Entra ID"),
+                            ("oidc", "OpenID Connect"),
+                            ("saml", "SAML 2.0"),
+                        ],
+                        max_length=16,
+                        verbose_name="種類",
+                    ),
+                ),
+                ("enabled", models.BooleanField(default=True, verbose_name="有効")),
+                ("name_ja", models.CharField(max_length=80, verbose_name="表示名（日本語）")),
+                (
+                    "name_en",
+                    models.CharField(blank=True, max_length=80, verbose_name="表示名（英語）"),
+                ),
+                (
+                    "allowed_domains",
+                    models.JSONField(blank=True, default=list, verbose_name="許可するドメイン"),
+                ),
+                (
+                    "tenant_id",
+                    models.CharField(blank=True, max_length=64, verbose_name="テナントID"),
+                ),
+                (
+                    "match_rule",
+                    models.CharField(
+                        choices=[
+                            ("sourced_id", "クレーム・属性の値が sourcedId"),
+                            ("username", "クレーム・属性の値がユーザー名"),
+                            ("email", "確認済みのメールアドレス（許可したドメイン）"),
+                        ],
+                        default="username",
+                        max_length=16,
+                        verbose_name="名簿との照合",
+                    ),
+                ),
+                (
+                    "match_claim",
+                    models.CharField(
+                        blank=True, max_length=200, verbose_name="照合するクレーム・属性"
+                    ),
+                ),
+                (
+                    "allow_students",
+                    models.BooleanField(default=True, verbose_name="児童生徒のログイン"),
+                ),
+                (
+                    "allow_staff",
+                    models.BooleanField(default=False, verbose_name="教職員のログイン"),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "app",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="identity_provider",
+                        to="socialaccount.socialapp",
+                    ),
+                ),
+                (
+                    "org",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="identity_providers",
+                        to="roster.org",
+                        verbose_name="組織",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '外部ログイン',
-                'verbose_name_plural': '外部ログイン',
+                "verbose_name": "外部ログイン",
+                "verbose_name_plural": "外部ログイン",
             },
         ),
         migrations.CreateModel(
-            name='SignInFailure',
+            name="SignInFailure",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='日時')),
-                ('reason', models.CharField(choices=[('disabled', 'この外部ログインは無効です'), ('upstream_error', 'IdPがエラーを返しました'), ('bad_response', 'IdPの応答を確認できませんでした'), ('state', 'ログインの手続きが期限切れか、二度使われました'), ('wrong_domain', '許可していないドメイン（Google の hd）'), ('wrong_tenant', '許可していないテナント（Entra ID の tid）'), ('email_unverified', 'メールアドレスが確認されていません'), ('no_match_claim', '照合するクレーム・属性がありません'), ('unmatched', '名簿に該当する利用者がいません'), ('ambiguous', '名簿の複数の利用者に該当します'), ('other_org', 'ほかの組織の利用者です'), ('role_not_allowed', 'この役割の利用者はこの方法でログインできません'), ('inactive', '利用が停止されている利用者です'), ('linked_elsewhere', 'この外部アカウントはほかの利用者と連携済みです'), ('unsigned_assertion', 'アサーションに署名がありません'), ('bad_signature', '署名を確認できません'), ('replayed', '同じアサーションが二度使われました'), ('expired', 'アサーションの期限が切れています')], max_length=32, verbose_name='理由')),
-                ('subject_digest', models.CharField(blank=True, max_length=64)),
-                ('email_domain', models.CharField(blank=True, max_length=255)),
-                ('detail', models.CharField(blank=True, max_length=300, verbose_name='詳細')),
-                ('idp', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='failures', to='sso.identityprovider')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="日時"),
+                ),
+                (
+                    "reason",
+                    models.CharField(
+                        choices=[
+                            ("disabled", "この外部ログインは無効です"),
+                            ("upstream_error", "IdPがエラーを返しました"),
+                            ("bad_response", "IdPの応答を確認できませんでした"),
+                            ("state", "ログインの手続きが期限切れか、二度使われました"),
+                            ("wrong_domain", "許可していないドメイン（Google の hd）"),
+                            ("wrong_tenant", "許可していないテナント（Entra ID の tid）"),
+                            ("email_unverified", "メールアドレスが確認されていません"),
+                            ("no_match_claim", "照合するクレーム・属性がありません"),
+                            ("unmatched", "名簿に該当する利用者がいません"),
+                            ("ambiguous", "名簿の複数の利用者に該当します"),
+                            ("other_org", "ほかの組織の利用者です"),
+                            ("role_not_allowed", "この役割の利用者はこの方法でログインできません"),
+                            ("inactive", "利用が停止されている利用者です"),
+                            ("linked_elsewhere", "この外部アカウントはほかの利用者と連携済みです"),
+                            ("unsigned_assertion", "アサーションに署名がありません"),
+                            ("bad_signature", "署名を確認できません"),
+                            ("replayed", "同じアサーションが二度使われました"),
+                            ("expired", "アサーションの期限が切れています"),
+                        ],
+                        max_length=32,
+                        verbose_name="理由",
+                    ),
+                ),
+                ("subject_digest", models.CharField(blank=True, max_length=64)),
+                ("email_domain", models.CharField(blank=True, max_length=255)),
+                ("detail", models.CharField(blank=True, max_length=300, verbose_name="詳細")),
+                (
+                    "idp",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="failures",
+                        to="sso.identityprovider",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '外部ログインの失敗',
-                'verbose_name_plural': '外部ログインの失敗',
+                "verbose_name": "外部ログインの失敗",
+                "verbose_name_plural": "外部ログインの失敗",
             },
         ),
         migrations.CreateModel(
-            name='UsedAssertion',
+            name="UsedAssertion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('assertion_id', models.CharField(max_length=255)),
-                ('expires_at', models.DateTimeField(db_index=True)),
-                ('idp', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='sso.identityprovider')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("assertion_id", models.CharField(max_length=255)),
+                ("expires_at", models.DateTimeField(db_index=True)),
+                (
+                    "idp",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="sso.identityprovider",
+                    ),
+                ),
             ],
         ),
         migrations.AddIndex(
-            model_name='identityprovider',
-            index=models.Index(fields=['org', 'enabled'], name='sso_identit_org_id_450667_idx'),
+            model_name="identityprovider",
+            index=models.Index(fields=["org", "enabled"], name="sso_identit_org_id_450667_idx"),
         ),
         migrations.AddIndex(
-            model_name='signinfailure',
-            index=models.Index(fields=['idp', '-at'], name='sso_signinf_idp_id_f12f58_idx'),
+            model_name="signinfailure",
+            index=models.Index(fields=["idp", "-at"], name="sso_signinf_idp_id_f12f58_idx"),
         ),
         migrations.AddConstraint(
-            model_name='usedassertion',
-            constraint=models.UniqueConstraint(fields=('idp', 'assertion_id'), name='uniq_used_assertion'),
+            model_name="usedassertion",
+            constraint=models.UniqueConstraint(
+                fields=("idp", "assertion_id"), name="uniq_used_assertion"
+            ),
         ),
     ]
