@@ -5,7 +5,9 @@ The authorization endpoint first answers what allauth leaves to the client's reg
 the client must be one a board registered and left on, and ``redirect_uri`` one it registered,
 compared exactly — else a page, never a redirect (OpenID Connect Core §3.1.2.6). A signed-in
 person the board has not opened the client to goes back to the client with ``access_denied``
-and nothing issued. The token endpoint refuses a disabled client as ``invalid_client``.
+and nothing issued. The token endpoint refuses a disabled or unknown client as
+``invalid_client``, and the rule is asked again when a code is exchanged and at each UserInfo
+request (``access``).
 """
 
 from __future__ import annotations
@@ -80,26 +82,30 @@ def authorization(request: HttpRequest) -> HttpResponse:
     return idp_views.authorization(request)
 
 
-def _token_client_id(request: HttpRequest) -> str:
-    client_id, _secret = httpkit.extract_basic_auth(request.headers)
-    return client_id or request.POST.get("client_id", "")
+def _token_client(request: HttpRequest) -> tuple[str, str]:
+    """The client id and secret of a token request (HTTP Basic, else the form's)."""
+    client_id, secret = httpkit.extract_basic_auth(request.headers)
+    if client_id:
+        return client_id, secret or ""
+    return request.POST.get("client_id", ""), request.POST.get("client_secret", "")
 
 
-def _code_holder_refused(client_id: str, code: str) -> bool:
+def _code_holder_refused(oidc_client: OidcClient, secret: str, code: str) -> bool:
     """Whether the person an unexchanged code was issued to may no longer sign in to the
     client (moved to another school, left the class, deactivated since the authorization
-    request); the code is then deleted, so it can never be exchanged."""
-    if not code:
+    request); the code is then deleted, so it can never be exchanged. Asked only of a client
+    that authenticated (a cheap check: ``hashers``), so nobody learns anything about a code
+    without the secret; allauth answers the rest."""
+    if not code or not secret or not oidc_client.client.check_secret(secret):
         return False
     row = (
         Token.objects.valid()
         .by_value(code)
-        .filter(client_id=client_id, type=Token.Type.AUTHORIZATION_CODE)
+        .filter(client_id=oidc_client.client_id, type=Token.Type.AUTHORIZATION_CODE)
         .select_related("user")
         .first()
     )
-    oidc_client = OidcClient.objects.filter(client_id=client_id).first()
-    if row is None or oidc_client is None or not isinstance(row.user, User):
+    if row is None or not isinstance(row.user, User):
         return False  # allauth answers invalid_grant for a code it does not find
     if access.refusal(row.user, oidc_client) is None:
         return False
@@ -112,12 +118,18 @@ def token(request: HttpRequest) -> HttpResponse:
     """``/oidc/identity/o/api/token``: allauth's, except for a client the board turned off or
     a code whose person may no longer sign in (``invalid_grant``, RFC 6749 §5.2)."""
     if request.method == "POST":
-        client_id = _token_client_id(request)
-        off = OidcClient.objects.filter(client_id=client_id, active=False).exists()
-        if off or (client_id and not OidcClient.objects.filter(client_id=client_id).exists()):
+        client_id, secret = _token_client(request)
+        oidc_client = (
+            OidcClient.objects.select_related("client").filter(client_id=client_id).first()
+            if client_id
+            else None
+        )
+        if client_id and (oidc_client is None or not oidc_client.active):
             return rendering.oauth_error(errors.InvalidClientSecret("client authentication failed"))
-        if request.POST.get("grant_type") == "authorization_code" and _code_holder_refused(
-            client_id, request.POST.get("code", "")
+        if (
+            oidc_client is not None
+            and request.POST.get("grant_type") == "authorization_code"
+            and _code_holder_refused(oidc_client, secret, request.POST.get("code", ""))
         ):
             return rendering.oauth_error(
                 errors.GrantRefused("the user may no longer sign in to this client")

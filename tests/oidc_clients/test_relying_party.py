@@ -586,16 +586,21 @@ def test_a_code_whose_person_left_the_board_is_invalid_grant(
     started = start(rp)
     location = authorize(browser(board.student), started)
     move_to_another_board(board)
+    exchange = {
+        "grant_type": "authorization_code",
+        "code": parse_qs(urlsplit(location).query)["code"][0],
+        "redirect_uri": REDIRECT_URI,
+        "code_verifier": started.verifier,
+    }
+    # Without the secret nothing is said about the code (and it stays).
+    wrong = requests.post(
+        rp.metadata["token_endpoint"], data=exchange, auth=(rp.client_id, "nope"), timeout=10
+    )
+    assert wrong.status_code == HTTPStatus.UNAUTHORIZED
+    assert wrong.json() == {"error": "invalid_client"}
+    assert Token.objects.filter(type=Token.Type.AUTHORIZATION_CODE).count() == 1
     response = requests.post(
-        rp.metadata["token_endpoint"],
-        data={
-            "grant_type": "authorization_code",
-            "code": parse_qs(urlsplit(location).query)["code"][0],
-            "redirect_uri": REDIRECT_URI,
-            "code_verifier": started.verifier,
-        },
-        auth=(rp.client_id, rp.secret),
-        timeout=10,
+        rp.metadata["token_endpoint"], data=exchange, auth=(rp.client_id, rp.secret), timeout=10
     )
     assert response.status_code == HTTPStatus.BAD_REQUEST
     assert response.json() == {
