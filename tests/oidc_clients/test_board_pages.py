@@ -228,3 +228,16 @@ def test_the_pages_speak_english_too(client: Client, board: Board, settings: Any
     assert "A redirect URI must use https (http only for localhost and 127.0.0.1)." in (
         refused.content.decode()
     )
+
+
+def test_operators_read_the_clients_in_the_django_admin(
+    client: Client, board: Board, register: Callable[..., Issued]
+) -> None:
+    from tests.factories import OperatorFactory
+
+    issued = register()
+    operator = signed_in(client, OperatorFactory.create())
+    listing = operator.get("/admin/oidc_clients/oidcclient/")
+    assert listing.status_code == HTTPStatus.OK
+    assert issued.oidc_client.client_id.encode() in listing.content
+    assert operator.get("/admin/oidc_clients/oidcclient/add/").status_code == HTTPStatus.FORBIDDEN
