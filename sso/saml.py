@@ -23,8 +23,9 @@ adapter, which matches the roster user (``sso.matching``). What the portal adds 
   (InResponseTo names a state allauth stashed in this session; IdP-initiated sign-in is off),
   and the assertion's ``ID`` never seen before for this IdP (``sso.replay.consume``, kept
   until its NotOnOrAfter plus the drift). A signature that fails against metadata fetched
-  from a URL more than a minute ago refetches it once (the IdP rolled its key). A refusal is ``SamlRefused`` with the
-  ``FailureReason`` the administrators' log shows, and nothing else is written.
+  from a URL more than a minute ago refetches it once (the IdP rolled its key). A refusal
+  is ``SamlRefused`` with the ``FailureReason`` the administrators' log shows, and nothing
+  else is written.
 """
 
 from __future__ import annotations
