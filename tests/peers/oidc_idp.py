@@ -56,6 +56,8 @@ class OidcIdP:
     work_dir: Path
     port: int
     redirect_uris: list[str] = field(default_factory=list)
+    client_id: str = CLIENT_ID
+    client_secret: str = CLIENT_SECRET
     _process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     @property
@@ -83,8 +85,8 @@ class OidcIdP:
             "issuer": self.issuer,
             "clients": [
                 {
-                    "client_id": CLIENT_ID,
-                    "client_secret": CLIENT_SECRET,
+                    "client_id": self.client_id,
+                    "client_secret": self.client_secret,
                     "redirect_uris": self.redirect_uris,
                 }
             ],
@@ -202,11 +204,18 @@ def start_oidc_idp(
     *,
     port: int | None = None,
     accounts: Mapping[str, Mapping[str, Any]] | None = None,
+    client: tuple[str, str] = (CLIENT_ID, CLIENT_SECRET),
 ) -> Iterator[OidcIdP]:
-    """Start an IdP answering ``redirect_uris`` (on ``port``, else a free one) with
-    ``accounts``; stop it and remove its files afterwards."""
+    """Start an IdP answering ``redirect_uris`` for ``client`` (id, secret), on ``port`` (else
+    a free one), with ``accounts``; stop it and remove its files afterwards."""
     with tempfile.TemporaryDirectory(prefix="manabi-oidc-idp-") as tmp:
-        idp = OidcIdP(work_dir=Path(tmp), port=port or free_port(), redirect_uris=redirect_uris)
+        idp = OidcIdP(
+            work_dir=Path(tmp),
+            port=port or free_port(),
+            redirect_uris=redirect_uris,
+            client_id=client[0],
+            client_secret=client[1],
+        )
         if accounts is not None:
             idp.set_accounts(accounts)
         idp.start()
