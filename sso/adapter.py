@@ -130,6 +130,14 @@ class RosterSocialAccountAdapter(DefaultSocialAccountAdapter):
             found.app.settings = saml.enforced(found.app.settings)
         return found
 
+    def get_requests_session(self) -> Any:
+        """allauth's HTTP session to the IdPs, with their discovery documents cached."""
+        from allauth.socialaccount import app_settings
+
+        from .discovery import DiscoveryCachingSession
+
+        return DiscoveryCachingSession(timeout=app_settings.REQUESTS_TIMEOUT)
+
     def populate_user(self, request: HttpRequest, sociallogin: Any, data: Any) -> Any:
         """Key the account (Entra ID: tid:oid) before allauth looks it up; keep few claims."""
         user = super().populate_user(request, sociallogin, data)

@@ -299,3 +299,22 @@ def test_the_sign_in_page_can_show_one_schools_idps(school, client):
     assert "form-action 'self' https://a.example.jp https://b.example.jp;" in policy + ";"
     everything = main_text(client.get("/accounts/login/").content.decode())
     assert other.name_ja in everything
+
+
+def test_discovery_documents_are_kept_per_process_for_a_while(oidc_idp, settings):
+    from sso import discovery
+
+    url = oidc_idp.issuer + discovery.WELL_KNOWN
+    discovery.forget()
+    with discovery.DiscoveryCachingSession(timeout=5) as one:
+        first = one.get(url)
+    with discovery.DiscoveryCachingSession(timeout=5) as two:
+        again = two.get(url)
+        token = two.get(oidc_idp.issuer + "/jwks")
+    assert first.status_code == HTTPStatus.OK and again is first
+    assert token is not first and token.json()["keys"]
+    assert first.json()["issuer"] == oidc_idp.issuer
+    settings.SSO_DISCOVERY_CACHE_SECONDS = 0
+    with discovery.DiscoveryCachingSession(timeout=5) as three:
+        assert three.get(url) is not first
+    discovery.forget()
