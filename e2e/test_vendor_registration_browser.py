@@ -136,9 +136,9 @@ def test_a_vendor_registers_a_board_grants_less_a_school_places_and_a_child_laun
         expect(board.get_by_test_id("asked-services")).to_contain_text("NRPS")
         expect(board.get_by_test_id("asked-personal")).to_contain_text("氏名")
         approve = board.get_by_test_id("approve-form")
-        ags = approve.get_by_label("成績を受け取ります・送ります（成績の送受信、AGS）")
-        nrps = approve.get_by_label("クラスの名簿を見ます（名簿の参照、NRPS）")
-        expect(ags).to_be_checked()
+        score = approve.get_by_label("成績を送る（AGS score）")
+        nrps = approve.get_by_label("クラスの名簿を見る（NRPS）")
+        expect(score).to_be_checked()
         expect(nrps).to_be_checked()
         nrps.uncheck()
         approve.get_by_label("氏名もメールアドレスも送りません（IDのみ）").check()
@@ -148,13 +148,16 @@ def test_a_vendor_registers_a_board_grants_less_a_school_places_and_a_child_laun
         expect(board.get_by_test_id("status")).to_have_text("承認済み（有効）")
         granted = board.get_by_test_id("granted")
         expect(granted).to_contain_text("氏名もメールアドレスも送りません（IDのみ）")
-        expect(granted).to_contain_text("AGS")
+        expect(granted).to_contain_text("成績を送る（AGS score）")
         expect(granted).not_to_contain_text("NRPS")
         deploy = board.get_by_test_id("deploy-form")
         deploy.get_by_label("教育委員会のすべての学校").check()
         deploy.get_by_role("button", name="配備する").click()
         expect(board.get_by_test_id("messages")).to_have_text(f"「{TOOL}」を配備しました。")
-        expect(board.get_by_test_id("deployments")).to_contain_text("B_132993")
+        deployments = board.get_by_test_id("deployments")
+        expect(deployments).to_contain_text("B_132993")
+        expect(deployments).to_contain_text("成績を送る（AGS score）")  # the grant, in words
+        expect(deployments).not_to_contain_text("NRPS")
         board.screenshot(path=artifacts_dir / "dr-board-deployed.png", full_page=True)
 
         # --- the school places it for 5年2組 -----------------------------------------------
@@ -204,7 +207,11 @@ def test_a_vendor_registers_a_board_grants_less_a_school_places_and_a_child_laun
         )
         vendor.get_by_role("button", name="保存する").click()
         expect(vendor.get_by_test_id("messages")).to_have_text(f"「{TOOL}」を保存しました。")
-        expect(vendor.get_by_test_id("status")).to_have_text("承認済み")
+        expect(vendor.get_by_test_id("status")).to_have_text("承認済み")  # a URL change only
+        board_row = (
+            vendor.get_by_test_id("boards").locator("tr").filter(has_text="まなび市教育委員会")
+        )
+        expect(board_row.get_by_test_id("board-status")).to_have_text("承認済み")
 
         home.reload()  # still signed in: the tool's cookies have names of their own
         expect(home.get_by_test_id("who")).not_to_be_empty()

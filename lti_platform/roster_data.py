@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from roster.models import RosterRole, SchoolClass, User
+from tools_registry import grants
 from tools_registry.models import Deployment, Placement, PrivacyLevel, Registration
 
 from .protocol import claims
@@ -59,7 +60,7 @@ class Privacy:
 
 def privacy(deployment: Deployment) -> Privacy:
     """What personal claims a deployment may receive (``sub`` and roster context always)."""
-    return privacy_of_level(deployment.effective_privacy_level)
+    return privacy_of_level(grants.deployment_grant(deployment).privacy_level)
 
 
 def privacy_of_level(level: str) -> Privacy:

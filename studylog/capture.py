@@ -25,6 +25,7 @@ from django.db import connection
 
 from events.models import Event
 from roster.models import Org, OrgType, SchoolClass
+from tools_registry import grants
 from tools_registry.models import Deployment, PrivacyLevel
 
 from .models import Forwarding, LrsEndpoint, Origin, Statement
@@ -138,7 +139,7 @@ def _load_tool(deployment_pk: int) -> ToolInfo:
         tool_pk=tool.pk,
         registration_pk=deployment.registration.pk,
         activity=xs.Activity(activity_iri("tool", tool.slug), vocab.TYPE_TOOL, {"ja": tool.name}),
-        privacy_level=deployment.effective_privacy_level,
+        privacy_level=grants.deployment_grant(deployment).privacy_level,
     )
 
 

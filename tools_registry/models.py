@@ -236,13 +236,6 @@ class Deployment(models.Model):
     def __str__(self) -> str:
         return f"{self.registration.tool} → {self.org} ({self.deployment_id})"
 
-    @property
-    def effective_privacy_level(self) -> str:
-        """The privacy level of this deployment's launches (``tools_registry.grants``)."""
-        from .grants import deployment_grant  # the owner of the grant, which reads this model
-
-        return deployment_grant(self).privacy_level
-
 
 class Placement(models.Model):
     """Makes a deployed tool launchable for a school (all its classes) or for one class.

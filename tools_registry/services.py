@@ -171,6 +171,9 @@ def register_tool_from_spec(spec: Mapping[str, Any], *, base_url: str = "") -> R
             "platform_storage": platform_storage,
         },
     )
+    # The spec is the platform's decision for every board: an approval nobody made by hand
+    # (migration 0007's copy of the old one) gives way to it; a board's own decision stays.
+    BoardApproval.objects.filter(registration=registration, decided_by__isnull=True).delete()
     for i, dep in enumerate(spec.get("deployments", [])):
         field = f"deployments[{i}]"
         org = _org(dep.get("org", ""), field + ".org")

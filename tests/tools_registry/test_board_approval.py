@@ -31,7 +31,7 @@ from tests.factories import (
     ToolFactory,
     UserFactory,
 )
-from tests.lti_platform.service_helpers import ags_url, bearer, counts, get_token
+from tests.lti_platform.service_helpers import ags_url, bearer, counts, get_token, register_tool
 from tests.lti_platform.test_dynamic_registration import METADATA, TOOL_CONFIG
 from tests.portal.test_issue10_hostile import changed, register, token_for
 from tests.portal.test_school_admin import page
@@ -396,6 +396,34 @@ def test_the_migration_gives_each_deploying_board_the_approval_it_had(world: Wor
     waiting.refresh_from_db()
     assert (undeployed.status, waiting.status) == ("approved", "pending")
     assert not BoardApproval.objects.filter(registration__in=[undeployed, waiting]).exists()
+
+
+def test_register_tool_takes_over_from_the_migrations_copies(world: World) -> None:
+    migration = importlib.import_module("tools_registry.migrations.0007_board_approval")
+    spec_deployments = [
+        {"deployment_id": "dep-a", "org": world.a.org.identifier},
+        {"deployment_id": "dep-b", "org": world.b.org.identifier},
+    ]
+    registration = register_tool(
+        "versioned", services=("ags",), privacy="id_only", deployments=spec_deployments
+    )
+    ours = BoardApproval.objects.create(
+        registration=registration,
+        board=world.a.org,
+        status="approved",
+        privacy_level="id_only",
+        granted_scopes=[c.SCOPE_SCORE],
+        decided_by=world.a.admin,
+    )
+    migration.per_board_approvals(django_apps, None)  # board B's: a copy, nobody's decision
+    assert BoardApproval.objects.filter(board=world.b.org, decided_by=None).count() == 1
+    register_tool(  # the spec changed
+        "versioned", services=("ags", "nrps"), privacy="id_only", deployments=spec_deployments
+    )
+    assert list(BoardApproval.objects.all()) == [ours]  # a board's own decision stays
+    in_a, in_b = Deployment.objects.filter(registration=registration).order_by("deployment_id")
+    assert grants.compute_grant(in_a).scopes == frozenset({c.SCOPE_SCORE})  # board A's own
+    assert grants.compute_grant(in_b).scopes == frozenset((*c.AGS_SCOPES, c.SCOPE_NRPS))
 
 
 # --- the operator's command ---------------------------------------------------------------------

@@ -268,7 +268,7 @@ def test_the_overlay_is_in_the_audit_event_and_can_be_narrowed_again(world: Worl
         granted_services=["nrps", "ags"],
     )
     assert (made.privacy_level, made.granted_services) == ("id_only", ["ags", "nrps"])
-    assert made.effective_privacy_level == "id_only"
+    assert grants.compute_grant(made).privacy_level == "id_only"
     (again,) = approval.deploy(
         acting_user=world.ags_only.admin,
         registration=world.registration,
