@@ -16,6 +16,7 @@ else is ``NotVendorTool`` — "not found", the same answer as a missing tool.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
@@ -107,6 +108,9 @@ class ToolValues:
     custom_parameters: Mapping[str, str] = field(default_factory=dict)
     services: tuple[str, ...] = ()  # Service.AGS, Service.NRPS (Deep Linking: its URL)
     privacy_level: str = PrivacyLevel.ID_ONLY
+    # The scopes asked before (an edit): a service kept asks for these of its scopes again,
+    # not all of them, so changing a URL asks for nothing more (boards' approvals stay).
+    scopes: tuple[str, ...] = ()
 
 
 # --- access ------------------------------------------------------------------------------------
@@ -287,14 +291,10 @@ def tool_values(registration: Registration) -> ToolValues:
     if metadata:
         asked_services = grants.services_of_scopes(scopes, deep_linking=False)
         services = tuple(s for s in SCOPES_BY_SERVICE if s in asked_services)
-        claims = set(config.get("claims", ()))
-        privacy = next(
-            (p for p in reversed(PrivacyLevel.values) if set(CLAIMS_BY_PRIVACY[p]) <= claims),
-            PrivacyLevel.ID_ONLY,
-        )
     else:
         services = tuple(s for s in registration.allowed_services if s in SCOPES_BY_SERVICE)
-        privacy = registration.privacy_level
+    # What the boards read as asked (``grants.asked``): an edit asks for the same again.
+    privacy = grants.asked(registration).privacy_level
     return ToolValues(
         name=registration.tool.name,
         description=registration.tool.description,
@@ -308,6 +308,7 @@ def tool_values(registration: Registration) -> ToolValues:
         custom_parameters=dict(registration.custom_parameters),
         services=services,
         privacy_level=privacy,
+        scopes=tuple(scopes),
     )
 
 
@@ -326,6 +327,16 @@ def _domain_of(values: ToolValues) -> str:
         if host:
             return f"{host}:{port}" if port else host
     return ""
+
+
+def _scopes_asked(values: ToolValues) -> list[str]:
+    """Each chosen service's scopes: those asked before (``values.scopes``), else all."""
+    asked: list[str] = []
+    for service in values.services:
+        offered = SCOPES_BY_SERVICE[service]
+        kept = [s for s in offered if s in values.scopes]
+        asked += kept or list(offered)
+    return asked
 
 
 def client_metadata(values: ToolValues) -> dict[str, Any]:
@@ -363,7 +374,7 @@ def client_metadata(values: ToolValues) -> dict[str, Any]:
         "client_name": values.name,
         "initiate_login_uri": values.initiate_login_uri,
         "redirect_uris": list(values.redirect_uris),
-        "scope": " ".join(s for service in values.services for s in SCOPES_BY_SERVICE[service]),
+        "scope": " ".join(_scopes_asked(values)),
         c.TOOL_CONFIGURATION: tool,
     }
     if values.jwks_url:
@@ -471,6 +482,9 @@ def save_vendor_tool(
     Raise NotVendorTool, or ToolValuesInvalid naming the field; nothing is stored then."""
     if tool is not None:
         tool = vendor_tool(acting_user, tool.slug)
+        if not values.scopes:
+            asked = str(tool.registration.client_metadata.get("scope", "")).split()
+            values = dataclasses.replace(values, scopes=tuple(asked))
     elif not is_vendor(acting_user):
         raise NotVendorTool("not a vendor account")
     metadata, pem = check_tool_values(values)

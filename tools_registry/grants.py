@@ -104,6 +104,7 @@ class Asked:
     scopes: tuple[str, ...]
     messages: tuple[str, ...]
     deep_linking_url: str
+    from_metadata: bool = False  # read from a Dynamic Registration's client metadata
 
     @property
     def grantable_scopes(self) -> tuple[str, ...]:
@@ -115,10 +116,10 @@ class Asked:
 
     @property
     def message_types(self) -> frozenset[str]:
-        """The message types asked for (a registration made without client metadata: those
-        its services imply)."""
-        if self.messages:
-            return frozenset(self.messages)
+        """The message types asked for, a resource link launch always (a registration made
+        without client metadata: those its services imply)."""
+        if self.from_metadata:
+            return frozenset({*self.messages, c.MessageType.RESOURCE_LINK})
         implied = {c.MessageType.RESOURCE_LINK}
         if Service.DEEP_LINKING in self.services:
             implied.add(c.MessageType.DEEP_LINKING)
@@ -178,6 +179,7 @@ def asked(registration: Registration) -> Asked:
         scopes=scopes,
         messages=tuple(str(m.get("type", "")) for m in messages),
         deep_linking_url=dl_url,
+        from_metadata=True,
     )
 
 

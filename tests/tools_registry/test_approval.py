@@ -134,6 +134,7 @@ def test_asked_reads_the_client_metadata(world: World) -> None:
         scopes=(*c.AGS_SCOPES, c.SCOPE_NRPS),
         messages=(c.MessageType.DEEP_LINKING,),
         deep_linking_url="https://kanji.example/dl",
+        from_metadata=True,
     )
 
 

@@ -6,6 +6,7 @@ the operator's command is audited; the boards' diagnostics are their own."""
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import json
 from dataclasses import dataclass
@@ -52,6 +53,7 @@ from tools_registry.models import (
 pytestmark = pytest.mark.django_db
 
 JSON = "application/json"
+METADATA_LAUNCH = "https://tool.example.jp/lti/launch"
 
 
 @dataclass(frozen=True)
@@ -279,6 +281,32 @@ def test_a_key_or_url_change_keeps_every_approval(
     actions = list(AuditEvent.objects.order_by("pk").values_list("action", flat=True))
     assert actions[-1] == "tool.re_registered"
     assert "registration.review_reopened" not in actions
+
+
+def test_a_url_changed_in_the_vendor_console_keeps_the_approval(
+    world: World, registered: tuple[Any, Registration]
+) -> None:
+    owner, registration = registered
+    # A tool like django-lti's: a resource-link message only (asks for less: still approved).
+    launch_only = [{"type": "LtiResourceLinkRequest", "target_link_uri": METADATA_LAUNCH}]
+    only = changed((TOOL_CONFIG, "messages"), launch_only)
+    assert register(token_for(owner, owner=owner), only).status_code == HTTPStatus.CREATED
+    registration.refresh_from_db()
+    values = vendor_tools.tool_values(registration)
+    assert (values.privacy_level, values.scopes) == ("name", (c.SCOPE_SCORE, c.SCOPE_NRPS))
+    vendor_tools.save_vendor_tool(
+        acting_user=owner,
+        values=dataclasses.replace(
+            values, redirect_uris=("https://tool.example.jp/lti/launch2",), scopes=()
+        ),
+        tool=registration.tool,
+    )
+    registration.refresh_from_db()
+    assert registration.redirect_uris == ["https://tool.example.jp/lti/launch2"]
+    assert registration.client_metadata["scope"] == f"{c.SCOPE_SCORE} {c.SCOPE_NRPS}"
+    row = BoardApproval.objects.get(registration=registration)
+    assert (row.status, row.granted_scopes) == ("approved", [c.SCOPE_SCORE])
+    assert not AuditEvent.objects.filter(action="registration.review_reopened").exists()
 
 
 @pytest.mark.parametrize(
