@@ -51,22 +51,48 @@ def test_teacher_sees_a_drill_score_arrive_without_reloading(
         teacher_context.close()
 
 
-def test_signing_out_in_another_tab_ends_the_live_gradebook(
+def test_a_session_ended_elsewhere_ends_the_live_gradebook(
     context: BrowserContext, demo_server: DemoServer
 ) -> None:
+    """The session ends outside any portal tab (a sign-out request of the same browser that no
+    page sees): the server closes the socket with 4401, and the page says so."""
     gradebook = context.new_page()
     sign_in_ok(gradebook, demo_server, "sakura-t-kato")
     gradebook.get_by_test_id("gradebook-5-2").click()
     status = gradebook.get_by_test_id("live-status")
     expect(status).to_have_attribute("data-state", "live")
 
-    other_tab = context.new_page()  # the same browser, so the same session
-    other_tab.goto("/")
-    other_tab.get_by_role("button", name="ログアウト").click()
-    expect(other_tab).to_have_url(demo_server.url("/accounts/login/"))
+    csrf = next(c["value"] for c in context.cookies() if c["name"] == "csrftoken")
+    signed_out = context.request.post(  # an API request: no page hears of it
+        demo_server.url("/accounts/logout/"),
+        form={"csrfmiddlewaretoken": csrf},
+        max_redirects=0,
+    )
+    assert signed_out.status == 302, signed_out.status
 
     # The open gradebook is told at once (close 4401), says so and stops reconnecting.
     expect(status).to_have_attribute("data-state", "ended")
     expect(status).to_have_text(
         "ログインが おわったので、ライブ更新を とめました。もういちど ログインしてください。"
     )
+
+
+def test_signing_out_in_another_tab_takes_the_gradebook_away(
+    context: BrowserContext, demo_server: DemoServer
+) -> None:
+    """A sign-out in another tab of the same browser: the gradebook tab leaves for the sign-in
+    page (static/session_watch.js), with nothing of the class left on it."""
+    gradebook = context.new_page()
+    sign_in_ok(gradebook, demo_server, "sakura-t-kato")
+    gradebook.get_by_test_id("gradebook-5-2").click()
+    expect(gradebook.get_by_test_id("live-status")).to_have_attribute("data-state", "live")
+    student_name = gradebook.locator("tbody tr th a").first.inner_text()
+    assert student_name
+
+    other_tab = context.new_page()  # the same browser, so the same session
+    other_tab.goto("/")
+    other_tab.get_by_role("button", name="ログアウト").click()
+    expect(other_tab).to_have_url(demo_server.url("/accounts/login/"))
+
+    expect(gradebook).to_have_url(demo_server.url("/accounts/login/"))
+    expect(gradebook.locator("body")).not_to_contain_text(student_name)

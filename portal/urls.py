@@ -74,7 +74,6 @@ urlpatterns = [
     ),
     path("school/board/<uuid:board_id>/", include("studylog.admin_urls")),
     path("school/org/<uuid:org_id>/", include("sso.admin_urls")),
-    path("school/org/<uuid:org_id>/", include("sso.admin_urls")),
     path("school/board/<uuid:board_id>/", include("oidc_clients.admin_urls")),
     path("vendor/", vendor_console.home, name="vendor_home"),
     path("vendor/tools/new", vendor_console.new_tool, name="vendor_new_tool"),

@@ -332,9 +332,7 @@ def _unsigned_assertion(client_id: str) -> str:
     return jwt.encode({"iss": client_id, "sub": client_id}, key, algorithm="RS256")
 
 
-def test_an_active_registration_no_board_approved_gets_no_token(
-    client: Client, token: str
-) -> None:
+def test_an_active_registration_no_board_approved_gets_no_token(client: Client, token: str) -> None:
     """Each board approves for itself (tools_registry.grants): active and deployed is not
     enough, the deployment's board must have approved the tool."""
     post(client, token, METADATA)
