@@ -9,6 +9,7 @@ a failure row for the administrators, and no session nor ``SocialAccount``.
 
 from __future__ import annotations
 
+import datetime
 import urllib.parse
 from collections.abc import Iterator
 from http import HTTPStatus
@@ -16,10 +17,13 @@ from typing import Any
 
 import pytest
 from allauth.socialaccount.models import SocialAccount
+from django.contrib.sessions.models import Session
 from django.test import Client
+from django.utils import timezone
 
 from roster.models import RosterRole
 from sso.models import FailureReason, IdentityProvider, IdpKind, MatchRule, SignInFailure
+from sso.sessions import SessionStore
 from tests.factories import SchoolClassFactory, SchoolFactory, StudentFactory, TeacherFactory
 from tests.peers.oidc_idp import CLIENT_ID, CLIENT_SECRET, OidcIdP, start_oidc_idp
 from tests.sso.idps import make_idp
@@ -318,3 +322,19 @@ def test_discovery_documents_are_kept_per_process_for_a_while(oidc_idp, settings
     with discovery.DiscoveryCachingSession(timeout=5) as three:
         assert three.get(url) is not first
     discovery.forget()
+
+
+def test_a_session_that_expired_while_at_the_idp_signs_nobody_in(oidc_idp, school, child, client):
+    """The child took too long on the IdP's page: the portal's session that held the sign-in's
+    state expired meanwhile. The way back is refused with the clear page; no session."""
+    config = configure(oidc_idp, school.parent, "t-oidc")
+    oidc_idp.set_accounts({"hina": account("idp-hina", preferred_username=child.username)})
+    start = client.post("/accounts/oidc/t-oidc/login/")
+    back = urllib.parse.urlsplit(oidc_idp.sign_in(start["Location"], "hina", PASSWORD))
+    Session.objects.filter(session_key=client.session.session_key).update(
+        expire_date=timezone.now() - datetime.timedelta(seconds=1)
+    )
+    answer = client.get(back.path, dict(urllib.parse.parse_qsl(back.query)))
+    assert_refused(answer, client, config, FailureReason.STATE)
+    live = Session.objects.filter(expire_date__gt=timezone.now())
+    assert not [s for s in live if "_auth_user_id" in SessionStore(s.session_key).load()]

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from allauth.socialaccount.models import SocialAccount, SocialApp
+from django.contrib.sessions.models import Session
 from django.test import Client
 from django.utils import timezone
 
@@ -465,3 +466,15 @@ def test_assertion_for_another_recipient_is_refused(
 
     assert_refused(sign_in(client, saml_idp), FailureReason.BAD_RESPONSE, client)
     assert SignInFailure.objects.get().detail == "WRONG_SUBJECTCONFIRMATION"
+
+
+def test_a_session_that_expired_while_at_the_idp_signs_nobody_in(
+    client: Client, saml_board: IdentityProvider, saml_idp: SamlIdP
+) -> None:
+    """The portal's session that sent the child to the IdP expired before the child came back:
+    the assertion answers a request this browser no longer has, so it is refused; no session."""
+    post = saml_idp.sign_in(start(client), "hina", PASSWORD)
+    Session.objects.filter(session_key=client.session.session_key).update(
+        expire_date=timezone.now() - datetime.timedelta(seconds=1)
+    )
+    assert_refused(post_to_acs(client, post), FailureReason.STATE, client)
