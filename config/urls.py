@@ -16,6 +16,8 @@ urlpatterns = [
     path("accounts/", include("sso.mfa_urls")),  # before allauth's: recovery codes, MFA reset
     # allauth's SAML URLs, with the portal's gate on the ACS first (sso/saml.py)
     path("accounts/", include("sso.saml_urls")),
+    # allauth's OpenID Connect button, with a page for an IdP at a private address (sso/views.py)
+    path("accounts/", include("sso.oidc_urls")),
     path("accounts/", include("allauth.urls")),
     path("", include("signin_cards.urls")),  # /signin/card/ and a class's sign-in cards
     path("i18n/", include("django.conf.urls.i18n")),

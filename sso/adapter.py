@@ -128,6 +128,10 @@ class RosterSocialAccountAdapter(DefaultSocialAccountAdapter):
 
             # allauth's own SAML views (login, finish) run with the portal's forced security too.
             found.app.settings = saml.enforced(found.app.settings)
+        else:
+            # Stored encrypted on our row; decrypted onto this in-memory app only (allauth never
+            # saves the app), for the token request's client authentication.
+            found.app.secret = idp.client_secret()
         return found
 
     def get_requests_session(self) -> Any:
@@ -173,8 +177,13 @@ class RosterSocialAccountAdapter(DefaultSocialAccountAdapter):
         extra_context: Any = None,
     ) -> None:
         """The IdP's error, a response we could not verify, or a lost or reused state."""
+        from .discovery import UpstreamAddressRefused
+
         context = extra_context or {}
-        if "state_id" in context:
+        if isinstance(exception, UpstreamAddressRefused):
+            reason = FailureReason.PRIVATE_ADDRESS
+            detail = f"{exception.host[:200]} -> {exception.address}"
+        elif "state_id" in context:
             reason, detail = FailureReason.STATE, ""
         elif exception is not None:
             reason, detail = FailureReason.BAD_RESPONSE, type(exception).__name__

@@ -11,6 +11,7 @@ class SsoConfig(AppConfig):
         from django.contrib import admin
 
         from . import (
+            app_admin,
             checks,  # noqa: F401  (registers the system checks)
             mfa_adapter,
             mfa_admin,
@@ -18,3 +19,4 @@ class SsoConfig(AppConfig):
 
         authenticator_added.connect(mfa_adapter.record_enrolment, dispatch_uid="sso-mfa-enrolment")
         mfa_admin.register(admin.site)
+        app_admin.register(admin.site)

@@ -4,8 +4,9 @@ A board's administrators configure the board's providers, a school's the school'
 (``roster.administration``: anything else is ``NotAdministered``, the same as a missing one).
 Each action is atomic, takes a keyword-only ``acting_user`` and writes an audit event in its
 transaction (``audit.trail``) with the settings before and after — never the client secret,
-which is write-only: a blank one keeps the stored secret, and a secret is never sent to a new
-issuer host unless it is typed again. ``check_configuration`` fetches the discovery document and
+which is write-only and kept encrypted (``IdentityProvider.set_client_secret``): a blank one
+keeps the stored secret, and a secret is never sent to a new issuer host unless it is typed
+again. ``check_configuration`` fetches the discovery document and
 the JWKS and says in words what it found.
 
 SAML providers are listed here too; their metadata is configured by ``sso.saml``.
@@ -130,6 +131,29 @@ def _issuer_errors(issuer: str) -> list[str | Promise]:
     return []
 
 
+def _address_errors(issuer: str) -> list[str | Promise]:
+    """The issuer's host must resolve to global addresses only (``tools_registry.fetching``),
+    unless ``LTI_FETCH_PRIVATE_ADDRESSES``: the portal fetches from it (discovery, JWKS, token)."""
+    if settings.LTI_FETCH_PRIVATE_ADDRESSES:
+        return []
+    parts = urllib.parse.urlsplit(issuer)
+    host = parts.hostname or ""
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        fetching.checked_address(host, port, allow_private=False)
+    except fetching.PrivateAddress as refused:
+        return [
+            _(
+                "この URL のホストは内部のアドレス（%(address)s）を指すので使えません。"
+                "インターネットから届く IdP の URL を入力してください。"
+            )
+            % {"address": refused.address}
+        ]
+    except (OSError, ValueError):  # socket.gaierror is an OSError; a bad port a ValueError
+        return [_("この URL のホスト（%(host)s）が見つかりません。") % {"host": host[:100]}]
+    return []
+
+
 def _domain_ok(domain: str) -> bool:
     labels = domain.split(".")
     return (
@@ -169,7 +193,7 @@ def _validate(values: IdpSettings, current: IdentityProvider | None) -> str:
     issuer = values.issuer.strip().rstrip("/") or default_issuer(values.kind, tenant.lower())
     if not issuer:
         errors["issuer"] = [_("IdP の発行者（issuer）の URL を入力してください。")]
-    elif issuer_errors := _issuer_errors(issuer):
+    elif issuer_errors := _issuer_errors(issuer) or _address_errors(issuer):
         errors["issuer"] = issuer_errors
     if not values.client_id.strip():
         errors["client_id"] = [_("クライアントIDを入力してください。")]
@@ -236,8 +260,9 @@ def _apply(idp: IdentityProvider, values: IdpSettings, issuer: str) -> None:
     app = idp.app
     app.name = values.name_ja.strip()[:40]
     app.client_id = values.client_id.strip()
+    app.secret = ""  # kept encrypted on the IdentityProvider row instead
     if values.client_secret:
-        app.secret = values.client_secret
+        idp.set_client_secret(values.client_secret)
     app.settings = {
         **app.settings,
         "server_url": issuer,
@@ -355,10 +380,9 @@ class CheckReport:
 
 def _fetch_json(url: str) -> Any:
     """GET a JSON document (no redirects, bounded, private addresses as configured)."""
-    allow_private = bool(getattr(settings, "LTI_FETCH_PRIVATE_ADDRESSES", False))
     with fetching.get(
         url,
-        allow_private=allow_private,
+        allow_private=settings.LTI_FETCH_PRIVATE_ADDRESSES,
         timeout=FETCH_TIMEOUT,
         headers={"Accept": "application/json"},
     ) as response:

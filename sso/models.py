@@ -13,7 +13,11 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from dbtools import at_rest
+
 CACHE_TABLE = "manabi_cache"
+# Namespaces the at-rest key of the IdPs' client secrets (migration 0004 spells it out too).
+CLIENT_SECRET_PURPOSE = b"idp-client-secret-at-rest"
 
 
 class CacheEntry(models.Model):
@@ -51,11 +55,14 @@ class MatchRule(models.TextChoices):
 class IdentityProvider(models.Model):
     """One upstream sign-in (Google, Entra ID, OpenID Connect, SAML) of a board or a school.
 
-    allauth's ``SocialApp`` (``app``) keeps what the protocol needs: the client id and secret,
-    the issuer or discovery URL in ``settings["server_url"]`` for the OpenID Connect kinds,
-    the IdP's metadata in ``settings["idp"]`` for SAML (allauth's saml provider reads it
-    there). This row keeps what the portal adds: whose it is, whether it is on, what the
-    sign-in button says, the kind's restrictions, and how a person is found in the roster.
+    allauth's ``SocialApp`` (``app``) keeps what the protocol needs: the client id, the issuer
+    or discovery URL in ``settings["server_url"]`` for the OpenID Connect kinds, the IdP's
+    metadata in ``settings["idp"]`` for SAML (allauth's saml provider reads it there). This row
+    keeps what the portal adds: whose it is, whether it is on, what the sign-in button says,
+    the kind's restrictions, and how a person is found in the roster — and the client secret,
+    encrypted (``dbtools.at_rest``): ``SocialApp.secret`` stays empty in the database, and the
+    adapter puts the decrypted secret on the app in memory when allauth asks for the provider
+    (``sso.adapter.RosterSocialAccountAdapter.get_provider``).
 
     Only people of ``org`` (a board: the board and its schools; a school: that school) can
     ever match (``sso/matching.py``).
@@ -88,6 +95,8 @@ class IdentityProvider(models.Model):
     match_claim = models.CharField(_("照合するクレーム・属性"), max_length=200, blank=True)
     allow_students = models.BooleanField(_("児童生徒のログイン"), default=True)
     allow_staff = models.BooleanField(_("教職員のログイン"), default=False)
+    # The client secret as a Fernet token (``set_client_secret``); never the secret itself.
+    client_secret_at_rest = models.TextField(blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -104,6 +113,21 @@ class IdentityProvider(models.Model):
         """The name allauth knows this configuration by (SocialAccount.provider)."""
         return self.app.provider_id or self.app.provider
 
+    def set_client_secret(self, secret: str) -> None:
+        """Keep ``secret`` encrypted on this row (saved with it); an empty one is none."""
+        self.client_secret_at_rest = (
+            at_rest.encrypt(secret.encode(), purpose=CLIENT_SECRET_PURPOSE).decode("ascii")
+            if secret
+            else ""
+        )
+
+    def client_secret(self) -> str:
+        """The decrypted client secret ("" when none is set)."""
+        if not self.client_secret_at_rest:
+            return ""
+        token = self.client_secret_at_rest.encode("ascii")
+        return at_rest.decrypt(token, purpose=CLIENT_SECRET_PURPOSE).decode()
+
 
 class FailureReason(models.TextChoices):
     """Why an upstream sign-in was refused: the code the administrators' page shows."""
@@ -111,6 +135,7 @@ class FailureReason(models.TextChoices):
     DISABLED = "disabled", _("この外部ログインは無効です")
     UPSTREAM_ERROR = "upstream_error", _("IdPがエラーを返しました")
     BAD_RESPONSE = "bad_response", _("IdPの応答を確認できませんでした")
+    PRIVATE_ADDRESS = "private_address", _("IdPのURLが内部のアドレスを指すので接続しません")
     STATE = "state", _("ログインの手続きが期限切れか、二度使われました")
     WRONG_DOMAIN = "wrong_domain", _("許可していないドメイン（Google の hd）")
     WRONG_TENANT = "wrong_tenant", _("許可していないテナント（Entra ID の tid）")

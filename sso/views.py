@@ -1,5 +1,6 @@
-"""Sign-in pages of our own: the refusal when allauth counts too many requests, and the Django
-admin's sign-in, which is the portal's."""
+"""Sign-in pages of our own: the refusal when allauth counts too many requests, the Django
+admin's sign-in, which is the portal's, and allauth's OpenID Connect button with a page for
+an IdP at a private address."""
 
 from __future__ import annotations
 
@@ -8,12 +9,16 @@ from http import HTTPStatus
 from urllib.parse import urlencode
 
 from allauth.account.utils import get_next_redirect_url
+from allauth.socialaccount.providers.openid_connect import views as oidc_views
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 
+from . import upstream
+from .discovery import UpstreamAddressRefused
+from .models import FailureReason, IdentityProvider
 from .throttling import retry_after
 
 
@@ -50,3 +55,20 @@ def admin_login(request: HttpRequest) -> HttpResponse:
             return HttpResponseRedirect(next_url)
         raise PermissionDenied
     return HttpResponseRedirect(f"{reverse('account_login')}?{urlencode({'next': next_url})}")
+
+
+def oidc_login(request: HttpRequest, provider_id: str) -> HttpResponse:
+    """allauth's OpenID Connect button (``openid_connect_login``), refused with the sign-in
+    refusal page when the IdP's discovery document is at a private address.
+
+    allauth fetches that document before its own error handling begins; the callback's
+    requests are refused through the adapter (``on_authentication_error``).
+    """
+    try:
+        return oidc_views.login(request, provider_id)
+    except UpstreamAddressRefused as refused:
+        idp = IdentityProvider.objects.filter(app__provider_id=provider_id).first()
+        detail = f"{refused.host[:200]} -> {refused.address}"
+        why = upstream.UpstreamRefused(FailureReason.PRIVATE_ADDRESS, idp=idp, detail=detail)
+        upstream.record(why)
+        return upstream.refusal_page(request, why)

@@ -110,6 +110,19 @@ class _CheckedAdapter(HTTPAdapter):
         self.poolmanager.pool_classes_by_scheme = self._pools
 
 
+def guard(session: requests.Session, *, allow_private: bool) -> requests.Session:
+    """Make every request of ``session`` checked as the module docstring says (in place).
+
+    For sessions that other code drives (allauth's requests to the upstream IdPs): each new
+    connection, redirects' included, goes to a checked address or raises ``PrivateAddress``.
+    """
+    session.trust_env = False  # no proxy from the environment: the check must see the host
+    adapter = _CheckedAdapter(allow_private=allow_private)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
+
+
 def get(
     url: str,
     *,
@@ -121,11 +134,7 @@ def get(
 
     Raise ``PrivateAddress`` before anything is sent to a non-global address, otherwise what
     ``requests`` raises. Use the response as a context manager (it is streamed)."""
-    session = requests.Session()
-    session.trust_env = False  # no proxy from the environment: the check must see the tool
-    adapter = _CheckedAdapter(allow_private=allow_private)
-    session.mount("http://", adapter)
-    session.mount("https://", adapter)
+    session = guard(requests.Session(), allow_private=allow_private)
     try:
         return session.get(
             url, timeout=timeout, headers=dict(headers), allow_redirects=False, stream=True

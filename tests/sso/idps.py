@@ -33,11 +33,10 @@ def make_idp(
         provider_id=provider_id or f"test-idp-{n}",
         name=f"Test IdP {n}",
         client_id=client_id,
-        secret=secret,
         settings={"server_url": server_url, "oauth_pkce_enabled": True},
     )
     names = {"name_ja": f"テストIdP{n}", "name_en": f"Test IdP {n}"}
-    return IdentityProvider.objects.create(
+    idp = IdentityProvider(
         org=org,
         kind=kind,
         app=app,
@@ -45,3 +44,6 @@ def make_idp(
         match_claim=match_claim,
         **{**names, **fields},
     )
+    idp.set_client_secret(secret)
+    idp.save()
+    return idp

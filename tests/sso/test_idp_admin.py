@@ -7,9 +7,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from http import HTTPStatus
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from allauth.socialaccount.models import SocialApp
+from django.db import connection
 from django.test import Client
 
 from audit.models import AuditEvent
@@ -18,6 +20,7 @@ from sso.models import FailureReason, IdentityProvider, IdpKind, MatchRule
 from tests.factories import (
     BoardAdministratorFactory,
     DistrictFactory,
+    OperatorFactory,
     SchoolAdministratorFactory,
     SchoolFactory,
     TeacherFactory,
@@ -26,6 +29,7 @@ from tests.peers.oidc_idp import CLIENT_ID, CLIENT_SECRET, OidcIdP, start_oidc_i
 from tests.serving import free_port
 from tests.sso.idps import make_idp
 from tests.sso.pages import main_text
+from tests.tools_registry.test_fetch_private import answer, resolve_as
 
 pytestmark = pytest.mark.django_db
 
@@ -71,6 +75,23 @@ def form(**fields: Any) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v is not None}
 
 
+def assert_secret_encrypted(idp: IdentityProvider, secret: str) -> None:
+    """No column of the provider's two rows holds the secret in clear; ours decrypts to it."""
+    with connection.cursor() as cursor:
+        for table, pk in (
+            (SocialApp._meta.db_table, idp.app_id),
+            (IdentityProvider._meta.db_table, idp.pk),
+        ):
+            cursor.execute(f"SELECT * FROM {table} WHERE id = %s", [pk])  # noqa: S608 - our names
+            row = cursor.fetchone()
+            assert row is not None
+            assert not any(secret in str(value) for value in row), table
+    stored = IdentityProvider.objects.get(pk=idp.pk)
+    assert stored.app.secret == ""
+    assert stored.client_secret_at_rest.startswith("gAAAAA")  # a Fernet token
+    assert stored.client_secret() == secret
+
+
 def test_a_board_admin_adds_an_idp_audited_and_the_secret_never_shown(admin_client, board):
     answer = admin_client.post(page(board, "/add"), form())
     assert answer.status_code == HTTPStatus.FOUND, main_text(answer.content.decode())
@@ -84,7 +105,7 @@ def test_a_board_admin_adds_an_idp_audited_and_the_secret_never_shown(admin_clie
     )
     assert idp.app.provider == "openid_connect"
     assert idp.app.provider_id.startswith("oidc-")
-    assert idp.app.secret == SECRET
+    assert_secret_encrypted(idp, SECRET)
     assert idp.app.settings == {
         "server_url": "https://idp.manabi.example.jp",
         "oauth_pkce_enabled": True,
@@ -102,6 +123,25 @@ def test_a_board_admin_adds_an_idp_audited_and_the_secret_never_shown(admin_clie
     assert SECRET not in str(event.after)
 
 
+def test_the_django_admin_lists_the_apps_without_their_secret_and_edits_nothing(board):
+    idp = make_idp(board, secret=SECRET)
+    operator = Client()
+    operator.force_login(OperatorFactory.create())
+    listing = operator.get("/admin/socialaccount/socialapp/")
+    change = operator.get(f"/admin/socialaccount/socialapp/{idp.app_id}/change/")
+    assert (listing.status_code, change.status_code) == (HTTPStatus.OK, HTTPStatus.OK)
+    assert idp.app.client_id in change.text
+    assert SECRET not in listing.text + change.text
+    assert 'name="secret"' not in change.text
+    edited = operator.post(
+        f"/admin/socialaccount/socialapp/{idp.app_id}/change/",
+        {"name": "x", "provider": "openid_connect", "client_id": "x", "secret": "typed"},
+    )
+    assert edited.status_code == HTTPStatus.FORBIDDEN
+    assert operator.get("/admin/socialaccount/socialapp/add/").status_code == (HTTPStatus.FORBIDDEN)
+    assert_secret_encrypted(idp, SECRET)
+
+
 def test_editing_keeps_the_secret_unless_typed_and_a_new_host_needs_it_again(admin_client, board):
     idp = make_idp(board, secret=SECRET, server_url="https://idp.manabi.example.jp")
     kept = admin_client.post(
@@ -110,7 +150,8 @@ def test_editing_keeps_the_secret_unless_typed_and_a_new_host_needs_it_again(adm
     assert kept.status_code == HTTPStatus.FOUND
     idp.refresh_from_db()
     idp.app.refresh_from_db()
-    assert (idp.name_ja, idp.app.secret) == ("新しい名前", SECRET)
+    assert idp.name_ja == "新しい名前"
+    assert_secret_encrypted(idp, SECRET)
     event = AuditEvent.objects.get(action="idp.changed")
     assert event.before is not None and event.after is not None
     assert event.before["name_ja"] != event.after["name_ja"]
@@ -235,3 +276,50 @@ def test_the_configuration_test_reads_the_real_idp(admin_client, board, oidc_idp
     text = main_text(admin_client.post(page(board, f"/{idp.pk}/check")).content.decode())
     assert "接続できませんでした。" in text
     assert "この設定でログインできるはずです。" not in text
+
+
+@pytest.mark.parametrize(
+    ("issuer", "resolved", "words"),
+    [
+        ("https://10.0.0.5", None, "内部のアドレス（10.0.0.5）"),
+        ("http://127.0.0.1:9000", None, "内部のアドレス（127.0.0.1）"),
+        ("https://idp.inside.example", "169.254.169.254", "内部のアドレス（169.254.169.254）"),
+        ("https://idp.inside.example", "fd00::5", "内部のアドレス（fd00::5）"),
+        (
+            "https://idp.nowhere.example",
+            "",
+            "この URL のホスト（idp.nowhere.example）が見つかりません。",
+        ),
+    ],
+)
+def test_an_issuer_at_a_private_address_is_refused_and_nothing_written(
+    admin_client, board, settings, monkeypatch, issuer, resolved, words
+):
+    settings.LTI_FETCH_PRIVATE_ADDRESSES = False
+    if resolved is not None:
+        resolve_as(monkeypatch, {urlsplit(issuer).hostname: answer(resolved) if resolved else []})
+    refused = admin_client.post(page(board, "/add"), form(issuer=issuer))
+    assert refused.status_code == HTTPStatus.BAD_REQUEST
+    assert words in main_text(refused.content.decode())
+    assert not SocialApp.objects.exists()
+    assert not AuditEvent.objects.exists()
+    # an existing provider cannot be moved there either
+    idp = make_idp(board, server_url="https://idp.manabi.example.jp")
+    moved = admin_client.post(page(board, f"/{idp.pk}"), form(issuer=issuer))
+    assert moved.status_code == HTTPStatus.BAD_REQUEST
+    assert words in main_text(moved.content.decode())
+    idp.app.refresh_from_db()
+    assert idp.app.settings["server_url"] == "https://idp.manabi.example.jp"
+
+
+def test_an_issuer_at_a_public_address_is_accepted(admin_client, board, settings, monkeypatch):
+    settings.LTI_FETCH_PRIVATE_ADDRESSES = False
+    resolve_as(monkeypatch, {"idp.manabi.example.jp": answer("203.0.113.7", "93.184.216.34")})
+    answer_ = admin_client.post(page(board, "/add"), form())
+    # 203.0.113.0/24 is documentation space, not global: one such address refuses the name
+    assert answer_.status_code == HTTPStatus.BAD_REQUEST
+    resolve_as(monkeypatch, {"idp.manabi.example.jp": answer("93.184.216.34")})
+    assert admin_client.post(page(board, "/add"), form()).status_code == HTTPStatus.FOUND
+    assert IdentityProvider.objects.get().app.settings["server_url"] == (
+        "https://idp.manabi.example.jp"
+    )

@@ -31,7 +31,7 @@ from tests.sso.pages import main_text
 
 pytestmark = pytest.mark.django_db
 
-PROVIDER_IDS = ["t-oidc", "t-google", "t-entra", "t-email", "t-sourced"]
+PROVIDER_IDS = ["t-oidc", "t-google", "t-entra", "t-email", "t-sourced", "t-private"]
 TENANT = "9188040d-6c67-4c5b-b112-36a304b66dad"
 PASSWORD = "idp-pass-1"
 
@@ -117,6 +117,10 @@ def test_a_child_signs_in_through_the_idp_and_is_linked(oidc_idp, school, child,
         }
     }
     assert not SignInFailure.objects.exists()
+    # The IdP checked the client secret, which the database holds only encrypted.
+    stored = IdentityProvider.objects.select_related("app").get(pk=config.pk)
+    assert stored.app.secret == ""
+    assert CLIENT_SECRET not in stored.client_secret_at_rest
     # The second time the link is used, and checked again: still enabled, still of the board.
     client.logout()
     assert sign_in(client, oidc_idp, "t-oidc", "hina").status_code == HTTPStatus.FOUND
@@ -338,3 +342,35 @@ def test_a_session_that_expired_while_at_the_idp_signs_nobody_in(oidc_idp, schoo
     assert_refused(answer, client, config, FailureReason.STATE)
     live = Session.objects.filter(expire_date__gt=timezone.now())
     assert not [s for s in live if "_auth_user_id" in SessionStore(s.session_key).load()]
+
+
+def test_an_idp_at_a_private_address_is_not_fetched_from_at_the_button(
+    oidc_idp, school, child, client, settings
+):
+    """The IdP's name resolved to a loopback address since it was configured (tests allow it)."""
+    from sso import discovery
+
+    config = configure(oidc_idp, school.parent, "t-private")
+    settings.LTI_FETCH_PRIVATE_ADDRESSES = False
+    discovery.forget()
+    answer = client.post("/accounts/oidc/t-private/login/")
+    assert_refused(answer, client, config, FailureReason.PRIVATE_ADDRESS)
+    assert SignInFailure.objects.get().detail == "127.0.0.1 -> 127.0.0.1"
+    assert "127.0.0.1" not in main_text(answer.content.decode())
+
+
+def test_an_idp_at_a_private_address_gets_no_code_exchanged_at_the_callback(
+    oidc_idp, school, child, client, settings
+):
+    from sso import discovery
+
+    config = configure(oidc_idp, school.parent, "t-private")
+    oidc_idp.set_accounts({"hina": account("idp-hina", preferred_username=child.username)})
+    discovery.forget()
+    start = client.post("/accounts/oidc/t-private/login/")  # allowed: the document is kept
+    back = urllib.parse.urlsplit(oidc_idp.sign_in(start["Location"], "hina", PASSWORD))
+    settings.LTI_FETCH_PRIVATE_ADDRESSES = False  # the token endpoint is not reached
+    answer = client.get(back.path, dict(urllib.parse.parse_qsl(back.query)))
+    assert_refused(answer, client, config, FailureReason.PRIVATE_ADDRESS)
+    assert SignInFailure.objects.get().detail == "127.0.0.1 -> 127.0.0.1"
+    discovery.forget()
