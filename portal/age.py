@@ -19,9 +19,10 @@ text and into the reading in attributes and titles. ``ScreenStyleMiddleware`` ch
 
 Sign-out (and "switch user", which is sign-out) leaves nothing of the child on the tablet:
 the session ends (Django's ``logout`` flushes it), the language cookie is deleted (the next
-child starts in Japanese), and the answer says ``Clear-Site-Data: "cache", "storage"`` (the
-browser drops its HTTP and back-forward caches and the page storage of the origin). Other
-tabs of the child notice through ``static/session_watch.js``.
+child starts in Japanese), messages not yet shown are dropped (their cookie outlives the
+session), and the answer says ``Clear-Site-Data: "cache", "storage"`` (the browser drops its
+HTTP and back-forward caches and the page storage of the origin). Other tabs of the child
+notice through ``static/session_watch.js``.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import enum
 from collections.abc import Callable
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.signals import user_logged_out
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
@@ -110,6 +112,10 @@ def session_tag(request: HttpRequest) -> str:
 def _remember_sign_out(sender: object, request: HttpRequest | None, **kwargs: object) -> None:
     if request is not None:
         setattr(request, _SIGNED_OUT, True)
+        # Messages not yet shown (kept in a cookie, which outlives the session) would greet
+        # the next person: consume them, so the answer deletes the cookie.
+        for _ in messages.get_messages(request):
+            pass
 
 
 def signed_out(request: HttpRequest) -> bool:

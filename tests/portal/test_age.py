@@ -307,6 +307,24 @@ def test_sign_out_leaves_a_clean_tablet(kana_client: Callable[[str], Client]) ->
     assert "ログイン" in page.content.decode()
 
 
+def test_the_next_person_on_the_tablet_reads_no_message_of_the_last_one(
+    demo_school: dict[str, User],
+) -> None:
+    from roster.demo import DEMO_PASSWORD
+
+    tablet = Client()
+    for username in ("sakura-5-2-01", "sakura-t-kato"):
+        signed_in = tablet.post("/accounts/login/", {"login": username, "password": DEMO_PASSWORD})
+        assert signed_in.status_code == HTTPStatus.FOUND
+        if username == "sakura-5-2-01":
+            tablet.post("/accounts/logout/")  # つぎの ひとに かわる
+            assert not tablet.cookies.get("messages") or not tablet.cookies["messages"].value
+    klass = demo_school["sakura-t-kato"].enrollments.get().school_class
+    cards = tablet.get(f"/classes/{klass.sourced_id}/cards/").content.decode()
+    assert 'data-testid="cards-message"' not in cards  # the page that shows messages
+    assert "としてログインしました" not in cards and "ログアウトしました" not in cards
+
+
 def test_each_page_tags_its_session_for_the_other_tabs(
     kana_client: Callable[[str], Client], client: Client
 ) -> None:
