@@ -103,18 +103,18 @@ class ChildAgenda:
 
 
 def agenda(user: User, *, now: datetime.datetime | None = None) -> ChildAgenda:
-    """The student's assignments in the classes they learn in today (two queries)."""
+    """The student's assignments in the classes they learn in today (three queries at most)."""
     now = now or timezone.now()
     local_today = timezone.localdate(now)
-    classes = membership.enrollments_of(user).filter(role=RosterRole.STUDENT)
+    # The classes first, in plain SQL: as a subquery of the ORM's, the membership rule cost
+    # ~3 ms of query building on every child's home page (docs/benchmarks.md, issue 11).
+    classes = membership.class_pks(user.pk, roles=[RosterRole.STUDENT])
     assignments: QuerySet[Assignment] = (
-        Assignment.objects.filter(
-            listed_for_children(), school_class__in=classes.values("school_class")
-        )
+        Assignment.objects.filter(listed_for_children(), school_class_id__in=classes)
         .select_related("school_class", "deployment__registration__tool")
         .order_by("position", "pk")
     )
-    listed = list(assignments)
+    listed = list(assignments) if classes else []
     scores = Score.objects.filter(
         user=user, line_item__assignment__in=[a.pk for a in listed]
     ).values_list("line_item__assignment_id", "user_id", "activity_progress", "grading_progress")

@@ -135,9 +135,9 @@ _e = Enrollment._meta.db_table
 _t = SchoolClass.terms.through._meta.db_table
 _s = AcademicSession._meta.db_table
 _u = User._meta.db_table
-# Hand-written: these run on every launch step and every score POST, where the ORM spends ~20x
-# SQLite's time building the query (docs/benchmarks.md). The same rule as ``active_q``; its
-# parameters are the status and the day four times (``_rule_params``).
+# Hand-written: these run on every launch step, every score POST and every child's home page,
+# where the ORM spends ~20x SQLite's time building the query (docs/benchmarks.md). The same
+# rule as ``active_q``; its parameters are the status and the day four times (``_rule_params``).
 _RULE_SQL = (
     "e.status = %s AND (e.begin_date IS NULL OR e.begin_date <= %s) "  # noqa: S608
     "AND (e.end_date IS NULL OR e.end_date >= %s) "
@@ -151,6 +151,11 @@ _ROLE_SQL = (
     # the (user, class, role) unique index: 0.57 against 0.07 ms in a class of 2,000 (a school
     # placement in the launch bench). The caller gets the roles sorted instead.
     f"WHERE e.user_id = %s AND e.school_class_id = %s AND {_RULE_SQL}"
+)
+_CLASSES_SQL = (
+    f"SELECT e.school_class_id FROM {_e} e "  # noqa: S608  (no input in the text)
+    "WHERE e.user_id = %s AND e.role IN ({roles}) "
+    f"AND {_RULE_SQL}"
 )
 _MEMBER_SQL = (
     f"SELECT e.user_id FROM {_e} e JOIN {_u} u ON u.id = e.user_id "  # noqa: S608
@@ -169,6 +174,18 @@ def roles_in_class(user_pk: int, class_pk: int, day: datetime.date | None = None
     with connection.cursor() as cursor:
         cursor.execute(_ROLE_SQL, [user_pk, class_pk, *_rule_params(day)])
         return sorted(str(row[0]) for row in cursor.fetchall())
+
+
+def class_pks(user_pk: int, *, roles: Iterable[str], day: datetime.date | None = None) -> list[int]:
+    """The pks of the classes the user is an active member of in one of ``roles`` (one query;
+    the child's home lists their assignments from these)."""
+    wanted = list(roles)
+    if not wanted:
+        return []
+    sql = _CLASSES_SQL.format(roles=", ".join(["%s"] * len(wanted)))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [user_pk, *wanted, *_rule_params(day)])
+        return sorted({int(row[0]) for row in cursor.fetchall()})
 
 
 def member_pk(
