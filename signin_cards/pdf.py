@@ -1,7 +1,8 @@
 """The printed cards: an A4 PDF, ten cards a page (two columns, five rows, cut lines).
 
-Each card shows the child's name in kana (large), the class and 出席番号, the school, and the QR
-code of its secret, drawn as vector squares (segno's module matrix) so it stays sharp at any
+Each card shows the child's name in kana (large; on two lines, family and given name, when it
+does not fit on one beside the QR code), the class and 出席番号, the school, and the QR code of
+its secret, drawn as vector squares (segno's module matrix) so it stays sharp at any
 printer resolution. Japanese is set in ReportLab's CID font ``HeiseiKakuGo-W5`` (Adobe-Japan1):
 ReportLab embeds only TrueType outlines, and Debian's Noto CJK fonts are OpenType/CFF, so
 instead of shipping a font file the PDF names a standard Japanese font that every PDF reader
@@ -26,6 +27,12 @@ FONT = "HeiseiKakuGo-W5"
 COLUMNS, ROWS = 2, 5
 CARD_W, CARD_H = 91 * mm, 55 * mm
 QR_SIZE = 42 * mm  # QR code with its quiet zone (4 modules)
+TEXT_LEFT = 6 * mm  # from the card's left edge
+QR_RIGHT = 3 * mm  # from the card's right edge to the QR code's
+# The text column: from TEXT_LEFT to 2 mm before the QR code (nothing runs under it).
+TEXT_WIDTH = CARD_W - TEXT_LEFT - QR_SIZE - QR_RIGHT - 2 * mm
+NAME_SIZES = (20, 18, 16, 14, 12)
+MIN_SIZE = 6
 _registered = False
 
 
@@ -49,6 +56,34 @@ def _qr(canvas: Canvas, text: str, x: float, y: float, size: float) -> None:
                 canvas.rect(x + c * module, top, module, module, stroke=0, fill=1)
 
 
+def _fits(text: str, font: str, size: float) -> bool:
+    return pdfmetrics.stringWidth(text, font, size) <= TEXT_WIDTH
+
+
+def _fitted(text: str, font: str, size: float) -> tuple[str, float]:
+    """``text`` at ``size`` or smaller (to MIN_SIZE) so it fits the text column, else cut."""
+    while size > MIN_SIZE and not _fits(text, font, size):
+        size -= 0.5
+    while len(text) > 1 and not _fits(text, font, size):
+        text = text[:-1]
+    return text, size
+
+
+def name_lines(name: str, font: str) -> tuple[list[str], float]:
+    """The kana name as the card prints it: one line as large as fits, else family and given
+    name on two lines (split at the space), else one line made small enough."""
+    for size in NAME_SIZES[:2]:
+        if _fits(name, font, size):
+            return [name], size
+    parts = name.replace("\u3000", " ").split(maxsplit=1)
+    if len(parts) == 2:
+        for size in NAME_SIZES:
+            if all(_fits(part, font, size) for part in parts):
+                return parts, size
+    line, size = _fitted(name, font, NAME_SIZES[-1])
+    return [line], size
+
+
 def _card(canvas: Canvas, card: PrintedCard, x: float, y: float) -> None:
     font = _font()
     canvas.setDash(3, 3)
@@ -57,17 +92,23 @@ def _card(canvas: Canvas, card: PrintedCard, x: float, y: float) -> None:
     canvas.rect(x, y, CARD_W, CARD_H, stroke=1, fill=0)  # cut line
     canvas.setDash()
     canvas.setFillGray(0)
-    _qr(canvas, card.secret, x + CARD_W - QR_SIZE - 3 * mm, y + (CARD_H - QR_SIZE) / 2, QR_SIZE)
-    left = x + 6 * mm
-    canvas.setFont(font, 9)
-    canvas.drawString(left, y + CARD_H - 10 * mm, card.school_name[:24])
-    canvas.setFont(font, 12)
-    number = f"  {card.shusseki_no}ばん" if card.shusseki_no is not None else ""
-    canvas.drawString(left, y + CARD_H - 18 * mm, f"{card.class_title[:10]}{number}")
-    name = card.kana_name
-    size = 20 if len(name) <= 8 else 15 if len(name) <= 11 else 11
+    qr_x = x + CARD_W - QR_SIZE - QR_RIGHT
+    _qr(canvas, card.secret, qr_x, y + (CARD_H - QR_SIZE) / 2, QR_SIZE)
+    left = x + TEXT_LEFT
+    school, size = _fitted(card.school_name, font, 9)
     canvas.setFont(font, size)
-    canvas.drawString(left, y + CARD_H - 31 * mm, name[:18])
+    canvas.drawString(left, y + CARD_H - 10 * mm, school)
+    number = f"  {card.shusseki_no}ばん" if card.shusseki_no is not None else ""
+    klass, size = _fitted(f"{card.class_title}{number}", font, 12)
+    canvas.setFont(font, size)
+    canvas.drawString(left, y + CARD_H - 18 * mm, klass)
+    lines, size = name_lines(card.kana_name, font)
+    canvas.setFont(font, size)
+    if len(lines) == 1:
+        canvas.drawString(left, y + CARD_H - 31 * mm, lines[0])
+    else:
+        for index, line in enumerate(lines):
+            canvas.drawString(left, y + CARD_H - 27 * mm - index * 1.2 * size, line)
     canvas.setFont(font, 8)
     canvas.drawString(left, y + 9 * mm, "ログインカード")
     canvas.drawString(left, y + 5 * mm, "ほかの ひとに わたさないでね")

@@ -147,6 +147,48 @@ def test_eleven_children_make_two_pages(klass: SchoolClass, teacher: User) -> No
     assert len(pdf) == 2
 
 
+def test_no_text_of_a_card_runs_under_its_qr_code() -> None:
+    """A long kana name, class title or school name stays in the text column (the demo's
+    「やまもと　やまと」 ran under the QR code at 20 pt): it goes on two lines or gets smaller."""
+    from reportlab.lib.pagesizes import A4
+
+    from signin_cards.pdf import CARD_W, COLUMNS, QR_RIGHT, QR_SIZE, cards_pdf
+
+    long_ones = [
+        ("やまもと　やまと", "5年2組", "まなび市立さくら小学校"),
+        ("ながさわ　しんのすけ", "1年1組", "まなび市立さくら小学校"),
+        (
+            "あまみやちはるのすけ",
+            "6年ひまわり組（特別支援学級）",
+            "まなび市立さくら第二小学校附属分校",
+        ),
+        ("いとう　ゆう", "1年1組", "さくら小"),
+    ]
+    cards = [
+        services.PrintedCard(
+            kana_name=name,
+            shusseki_no=10 + n,
+            class_title=title,
+            school_name=school,
+            secret="s" * 43,
+        )
+        for n, (name, title, school) in enumerate(long_ones)
+    ]
+    page = pypdfium2.PdfDocument(cards_pdf(cards, title="t"))[0]
+    text = page.get_textpage()
+    margin_x = (A4[0] - COLUMNS * CARD_W) / 2
+    qr_left = [margin_x + c * CARD_W + CARD_W - QR_SIZE - QR_RIGHT for c in range(COLUMNS)]
+    printed = text.get_text_range()
+    for family, *_ in (name.split("\u3000") for name, _t, _s in long_ones):
+        assert family in printed
+    for index in range(text.count_chars()):
+        if text.get_text_range(index, 1).isspace():
+            continue
+        left, _bottom, right, _top = text.get_charbox(index)
+        column = 0 if left < margin_x + CARD_W else 1
+        assert right <= qr_left[column], (text.get_text_range(index, 1), right, qr_left[column])
+
+
 def test_staff_enrolled_in_the_class_get_no_card(
     klass: SchoolClass, teacher: User, children: list[User]
 ) -> None:
