@@ -80,8 +80,8 @@ def name_lines(name: str, font: str) -> tuple[list[str], float]:
         for size in NAME_SIZES:
             if all(_fits(part, font, size) for part in parts):
                 return parts, size
-    line, size = _fitted(name, font, NAME_SIZES[-1])
-    return [line], size
+    line, smaller = _fitted(name, font, NAME_SIZES[-1])
+    return [line], smaller
 
 
 def _card(canvas: Canvas, card: PrintedCard, x: float, y: float) -> None:
