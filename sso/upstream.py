@@ -16,7 +16,9 @@ from typing import Any
 from allauth.socialaccount.models import SocialAccount
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import translation
 
+from portal import age
 from roster.models import User
 
 from . import matching, signin_log
@@ -148,8 +150,24 @@ def record(
 
 
 def refusal_page(request: HttpRequest, refused: UpstreamRefused) -> HttpResponse:
-    """A page a child can read: it did not work, and whom to ask (the school or the board)."""
+    """A page a first-grader can read: it did not work, show this to your teacher.
+
+    Nobody is signed in yet, so the child's grade is not known: the page is in kana with
+    furigana (``portal.age``'s choice for a page first-graders use before sign-in; English
+    stays English), unless the provider admits staff only. ``portal.age.ScreenStyleMiddleware``
+    renders the furigana, as for every page answered in ``ja-hira``.
+    """
     idp = refused.idp
+    user = getattr(request, "user", None)
+    signed_in = bool(user is not None and user.is_authenticated)
+    if signed_in or idp is None or idp.allow_students:
+        asked = translation.get_language()
+        language = age.language_for(
+            age.screen_style(user), asked, signed_in=signed_in, kana_first=True
+        )
+        if language != asked:
+            translation.activate(language)
+            request.LANGUAGE_CODE = language
     return render(
         request,
         "sso/signin_refused.html",

@@ -44,6 +44,37 @@ def main_text(html: str) -> str:
     return " ".join(parser.words)
 
 
+class _Read(_Main):
+    """The text of <main> as read, without the furigana's readings (``<rt>``, ``<rp>``)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.skip = 0
+        self.chunks: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: object) -> None:
+        super().handle_starttag(tag, attrs)
+        if self.depth and tag in {"rt", "rp"}:
+            self.skip += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        super().handle_endtag(tag)
+        if self.skip and tag in {"rt", "rp"}:
+            self.skip -= 1
+
+    def handle_data(self, data: str) -> None:
+        if self.depth and not self.skip:
+            self.chunks.append(data)
+
+
+def read_text(html: str) -> str:
+    """The words of a page's <main> with furigana's readings left out, whitespace collapsed:
+    ``<ruby>先生<rt>せんせい</rt></ruby>に`` reads 「先生に」."""
+    parser = _Read()
+    parser.feed(html)
+    return " ".join("".join(parser.chunks).split())
+
+
 def login_page(error: str) -> str:
     """The whole text of the sign-in page showing ``error``."""
     return f"ログイン 🪪 カードで ログイン {error} ユーザー名 パスワード ログインする"

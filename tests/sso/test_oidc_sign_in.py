@@ -27,7 +27,7 @@ from sso.sessions import SessionStore
 from tests.factories import SchoolClassFactory, SchoolFactory, StudentFactory, TeacherFactory
 from tests.peers.oidc_idp import CLIENT_ID, CLIENT_SECRET, OidcIdP, start_oidc_idp
 from tests.sso.idps import make_idp
-from tests.sso.pages import main_text
+from tests.sso.pages import main_text, read_text
 
 pytestmark = pytest.mark.django_db
 
@@ -78,10 +78,12 @@ def signed_in_user(client: Client) -> str | None:
 def assert_refused(response: Any, client: Client, idp: IdentityProvider, reason: str) -> None:
     """The refusal page (403; 400 for a lost state), a failure row, no session, no link."""
     assert response.status_code == HTTPStatus.FORBIDDEN, response.content[:500]
-    text = main_text(response.content.decode())
+    text = read_text(response.content.decode())
     assert "ログイン できませんでした" in text
-    assert f"{idp.org.name}の まなびハブの たんとうの 人に きいてね。" in text
+    assert "先生に この がめんを みせてね。" in text
+    assert f"くわしくは {idp.org.name}の まなびハブの 担当者に お問い合わせください。" in text
     assert f"理由のコード「{reason}」" in text
+    assert "<ruby>" in response.content.decode()  # nobody signed in: a child may be reading
     assert signed_in_user(client) is None
     assert not SocialAccount.objects.exists()
     failure = SignInFailure.objects.get(idp=idp)
@@ -356,7 +358,7 @@ def test_an_idp_at_a_private_address_is_not_fetched_from_at_the_button(
     answer = client.post("/accounts/oidc/t-private/login/")
     assert_refused(answer, client, config, FailureReason.PRIVATE_ADDRESS)
     assert SignInFailure.objects.get().detail == "127.0.0.1 -> 127.0.0.1"
-    assert "127.0.0.1" not in main_text(answer.content.decode())
+    assert "127.0.0.1" not in read_text(answer.content.decode())
 
 
 def test_an_idp_at_a_private_address_gets_no_code_exchanged_at_the_callback(

@@ -25,6 +25,7 @@ from sso import saml
 from sso.models import FailureReason, IdentityProvider, IdpKind, MatchRule, SignInFailure
 from tests.factories import DistrictFactory, SchoolClassFactory, SchoolFactory, StudentFactory
 from tests.peers.saml_idp import SamlIdP, SamlPost, make_signing_pair
+from tests.sso.pages import read_text
 
 pytestmark = pytest.mark.django_db
 
@@ -300,7 +301,9 @@ def test_unmatched_person_gets_a_page_saying_whom_to_ask(
 
     assert response.status_code == HTTPStatus.FORBIDDEN, response.content[:2000]
     assert 'data-reason="unmatched"' in response.content.decode()
-    assert "まなび市教育委員会の まなびハブの たんとうの 人に きいてね" in response.content.decode()
+    assert "くわしくは まなび市教育委員会の まなびハブの 担当者に お問い合わせください。" in (
+        read_text(response.content.decode())
+    )
     assert "_auth_user_id" not in client.session
     assert not SocialAccount.objects.exists()
     assert list(SignInFailure.objects.values_list("reason", flat=True)) == ["unmatched"]
