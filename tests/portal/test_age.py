@@ -238,7 +238,20 @@ def test_english_stays_english_for_a_first_grader(kana_client: Callable[[str], C
     response = client.get("/")
     html = response.content.decode()
     assert response["Content-Language"] == "en"
-    assert "<ruby>" not in html and "My scores" in html
+    page, footer = html[: html.index("<footer")], html[html.index("<footer") :]
+    assert "<ruby>" not in page and "My scores" in page
+    # The way back is the one Japanese word, read as the child reads Japanese: with furigana.
+    assert "<ruby>日本語<rp>（</rp><rt>にほんご</rt><rp>）</rp></ruby></button>" in footer
+
+
+def test_the_way_back_to_japanese_has_no_furigana_for_older_readers(
+    kana_client: Callable[[str], Client],
+) -> None:
+    for username in ("sakura-5-2-01", "sakura-t-kato"):
+        client = kana_client(username)
+        client.cookies["django_language"] = "en"
+        html = client.get("/").content.decode()
+        assert 'data-testid="japanese">日本語</button>' in html and "<ruby>" not in html
 
 
 def test_the_language_switch_is_in_the_footer_not_beside_the_name(
