@@ -80,6 +80,7 @@ def test_the_classs_teacher_lists_its_students_by_shusseki_no(
     assert [r.student for r in rows] == children
     assert [r.card for r in rows] == [None, None, None]
     assert children[0].kana_full_name in response.content.decode()
+    assert '<a href="/" data-testid="back-home">← ホーム</a>' in response.content.decode()
 
 
 def test_a_teacher_of_another_class_or_a_child_gets_404(
