@@ -34,6 +34,7 @@ import itertools
 import re
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -217,8 +218,9 @@ def measure_burst(server: common.Server, inst: Installation, arrival_seconds: fl
 
 
 def profile(count: int, cards: list[list[str]], redirect_uri: str, **_rest: Any) -> None:
-    """(Django) Where a child's CPU goes, through the product's WSGI application: the card
-    sign-in (GET + POST), then the home page and a full launch."""
+    """(Django) Where a child's CPU goes, through the product's WSGI application: the home
+    page and a full launch of signed-in children (CPU and SQL each), then the card sign-in
+    (GET + POST) with its SQL and profile."""
     app = common.Wsgi()
     turn = itertools.cycle(cards)
     quoted = quote(redirect_uri, safe="").encode()
@@ -238,9 +240,11 @@ def profile(count: int, cards: list[list[str]], redirect_uri: str, **_rest: Any)
         assert status == 302, (status, body[:300])
         return headers["Set-Cookie"].strip().split(";", 1)[0], path
 
-    def home_and_launch(cookie: str, path: str) -> None:
+    def home(cookie: str, _path: str) -> None:
         status, _, body = app("GET", "/", {"Cookie": cookie})
         assert status == 200, (status, body[:300])
+
+    def launch(cookie: str, path: str) -> None:
         status, headers, _ = app("GET", path, {"Cookie": cookie})
         assert status == 302, status
         step2 = common.authorize_path(headers["Location"].encode(), quoted).decode()
@@ -249,8 +253,19 @@ def profile(count: int, cards: list[list[str]], redirect_uri: str, **_rest: Any)
 
     signed = [card_sign_in() for _ in range(min(count, len(cards)))]
     again = itertools.cycle(signed)
-    _, home_launch_ms = common.per_call(lambda: home_and_launch(*next(again)), count)
-    print(f"the home page and a full launch (3 requests), signed in: {home_launch_ms:.2f} ms CPU")
+    steps: list[tuple[str, Callable[[str, str], None]]] = [
+        ("the home page (GET /)", home),
+        ("a full launch (2 requests)", launch),
+    ]
+    for label, step in steps:
+        with common.recording_sql() as sql:
+            step(*next(again))
+
+        def call(step: Callable[[str, str], None] = step) -> None:
+            step(*next(again))
+
+        _, cpu_ms = common.per_call(call, count)
+        print(f"{label}, signed in: {cpu_ms:.2f} ms CPU, {len(sql)} SQL statements")
     common.profile("a card sign-in (GET + POST)", card_sign_in, count)
 
 

@@ -24,6 +24,12 @@ def home(request: HttpRequest) -> HttpResponse:
         return redirect("portal:vendor_home")
     tiles = launch_tiles(user)
     if user.role == RosterRole.STUDENT:
+        # The page names the homeroom: its row came with the tiles (the homeroom's first).
+        home = next(
+            (t.school_class for t in tiles if t.school_class.pk == user.home_class_id), None
+        )
+        if home is not None:
+            user.home_class = home  # the same row, so the template reads it without a query
         context = {"tiles": tiles, "agenda": progress.agenda(user)}
         return render(request, "portal/student_home.html", context)
     by_class: dict[int, list[Tile]] = defaultdict(list)

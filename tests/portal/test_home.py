@@ -220,3 +220,23 @@ def test_home_reads_its_tiles_in_a_constant_number_of_queries(client: Client, ro
         assert len(launches) == n
         assert all(f"/lti/launch/{link}/" in page for link in launches)
     assert counts[1] == counts[5] == counts[20], counts
+
+
+@pytest.mark.parametrize("placed", [True, False])
+def test_a_childs_home_names_the_homeroom_with_or_without_a_tool_placed_there(
+    client: Client, placed: bool
+) -> None:
+    """The homeroom's row comes with its tiles when it has some: no query of its own then."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    homeroom = SchoolClassFactory.create(title="2年3組")
+    child = StudentFactory.create(home_class=homeroom, grade="P5")
+    if placed:
+        PlacementFactory.create(school_class=homeroom)
+    client.force_login(child)
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get("/").content.decode()
+    assert '<p class="subtle">2年3組</p>' in page
+    by_pk = f'FROM "{SchoolClass._meta.db_table}" WHERE "{SchoolClass._meta.db_table}"."id" ='
+    assert any(by_pk in q["sql"] for q in queries.captured_queries) is not placed
