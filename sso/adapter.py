@@ -16,9 +16,10 @@ from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.providers.base import AuthProcess
 from django.http import HttpRequest
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from . import throttling, upstream
+from . import reauthentication, throttling, upstream
 from .models import FailureReason, IdentityProvider
 
 # What a child reads when sign-in is refused: what happened and what to do.
@@ -84,6 +85,27 @@ class RosterAccountAdapter(DefaultAccountAdapter):
             logger.error("mail %s not sent: %s", template_prefix, type(exc).__name__)
             page = render(self.request, "account/password_reset_mail_failed.html", status=503)
             raise ImmediateHttpResponse(page) from exc
+
+    def is_reauthentication_required(self, *, app: str, **kwargs: Any) -> bool:
+        """As allauth's, except just after an upstream sign-in of an account that has no
+        password to type again (``sso.reauthentication``)."""
+        if not super().is_reauthentication_required(app=app, **kwargs):
+            return False
+        return not reauthentication.upstream_sign_in_is_recent(self.request)
+
+    def get_reauthentication_methods(self, user: Any) -> list[dict[str, Any]]:
+        """allauth's; for an account that signs in upstream only, the page that says to sign
+        in again through the IdP (``sso.views.reauthenticate``) instead of a 403."""
+        methods: list[dict[str, Any]] = super().get_reauthentication_methods(user)
+        if not methods and reauthentication.signs_in_upstream_only(user):
+            methods.append(
+                {
+                    "id": "upstream",
+                    "description": _("外部ログインで もう一度 ログインする"),
+                    "url": reverse("account_reauthenticate"),
+                }
+            )
+        return methods
 
     def _get_login_attempts_cache_key(self, request: HttpRequest, **credentials: Any) -> str:
         """Key failed sign-ins on the account alone.

@@ -1,6 +1,6 @@
 """Sign-in pages of our own: the refusal when allauth counts too many requests, the Django
-admin's sign-in, which is the portal's, and allauth's OpenID Connect button with a page for
-an IdP at a private address."""
+admin's sign-in, which is the portal's, allauth's OpenID Connect button with a page for an IdP
+at a private address, and allauth's reauthentication for accounts that sign in upstream only."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ import math
 from http import HTTPStatus
 from urllib.parse import urlencode
 
+from allauth.account import app_settings
 from allauth.account.utils import get_next_redirect_url
+from allauth.account.views import reauthenticate as allauth_reauthenticate
 from allauth.socialaccount.providers.openid_connect import views as oidc_views
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
@@ -16,7 +18,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 
-from . import upstream
+from . import reauthentication, upstream
 from .discovery import UpstreamAddressRefused
 from .models import FailureReason, IdentityProvider
 from .throttling import retry_after
@@ -72,3 +74,16 @@ def oidc_login(request: HttpRequest, provider_id: str) -> HttpResponse:
         why = upstream.UpstreamRefused(FailureReason.PRIVATE_ADDRESS, idp=idp, detail=detail)
         upstream.record(why)
         return upstream.refusal_page(request, why)
+
+
+def reauthenticate(request: HttpRequest) -> HttpResponse:
+    """allauth's "enter your password again" (``account_reauthenticate``); for an account that
+    signs in only through an upstream IdP, the page saying to sign in again there
+    (``sso.reauthentication``)."""
+    if reauthentication.signs_in_upstream_only(request.user):
+        return render(
+            request,
+            "sso/reauthenticate_upstream.html",
+            {"minutes": max(1, app_settings.REAUTHENTICATION_TIMEOUT // 60)},
+        )
+    return allauth_reauthenticate(request)
