@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from http import HTTPStatus
 
+from allauth.account.app_settings import EmailVerificationMethod
 from allauth.account.utils import perform_login
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -62,7 +63,14 @@ def card_signin(request: HttpRequest) -> HttpResponse:
     except services.CardError as error:
         throttling.count_failure(request, throttling.CARD_FAILURES)
         return _signin_page(request, error=str(error.message), status=error.status)
-    return perform_login(request, user, redirect_url=reverse("portal:home"))
+    # No e-mail step: a card is never a sign-up, and allauth's "optional" verification acts on
+    # sign-ups only (it would still look the child's verified address up: a query per card).
+    return perform_login(
+        request,
+        user,
+        email_verification=EmailVerificationMethod.NONE,
+        redirect_url=reverse("portal:home"),
+    )
 
 
 def _class(request: HttpRequest, class_id: str) -> SchoolClass:

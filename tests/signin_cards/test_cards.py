@@ -289,6 +289,22 @@ def test_a_card_signs_its_child_in_and_lands_home(
     assert home.wsgi_request.user == children[2]
 
 
+def test_a_card_sign_in_asks_for_no_email_step_but_keeps_the_mfa_check(
+    client: Client, klass: SchoolClass, teacher: User, children: list[User]
+) -> None:
+    """The 8:30 path: no look-up of a verified address (a card is never a sign-up); allauth's
+    MFA stage still looks for an authenticator."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    card = issued(teacher, klass)[0]
+    with CaptureQueriesContext(connection) as queries:
+        assert client.post(SIGNIN, {"secret": card.secret}).status_code == HTTPStatus.FOUND
+    tables = " ".join(q["sql"] for q in queries.captured_queries)
+    assert "account_emailaddress" not in tables
+    assert "mfa_authenticator" in tables
+
+
 def test_a_revoked_card_is_refused(
     client: Client, klass: SchoolClass, teacher: User, children: list[User]
 ) -> None:
