@@ -8,6 +8,7 @@ import math
 from http import HTTPStatus
 from urllib.parse import urlencode
 
+import requests
 from allauth.account import app_settings
 from allauth.account.utils import get_next_redirect_url
 from allauth.account.views import reauthenticate as allauth_reauthenticate
@@ -61,7 +62,8 @@ def admin_login(request: HttpRequest) -> HttpResponse:
 
 def oidc_login(request: HttpRequest, provider_id: str) -> HttpResponse:
     """allauth's OpenID Connect button (``openid_connect_login``), refused with the sign-in
-    refusal page when the IdP's discovery document is at a private address.
+    refusal page when the IdP's discovery document is at a private address or cannot be
+    fetched (the IdP down or unreachable, no JSON).
 
     allauth fetches that document before its own error handling begins; the callback's
     requests are refused through the adapter (``on_authentication_error``).
@@ -69,11 +71,22 @@ def oidc_login(request: HttpRequest, provider_id: str) -> HttpResponse:
     try:
         return oidc_views.login(request, provider_id)
     except UpstreamAddressRefused as refused:
-        idp = IdentityProvider.objects.filter(app__provider_id=provider_id).first()
         detail = f"{refused.host[:200]} -> {refused.address}"
-        why = upstream.UpstreamRefused(FailureReason.PRIVATE_ADDRESS, idp=idp, detail=detail)
-        upstream.record(why)
-        return upstream.refusal_page(request, why)
+        return _refused_at_the_button(request, provider_id, FailureReason.PRIVATE_ADDRESS, detail)
+    except requests.RequestException as error:
+        # The IdP is down or unreachable, answers an error or no JSON (requests' JSONDecodeError
+        # is one too): the same page and a failure row the administrators see, not a 500.
+        detail = f"discovery: {type(error).__name__}"
+        return _refused_at_the_button(request, provider_id, FailureReason.BAD_RESPONSE, detail)
+
+
+def _refused_at_the_button(
+    request: HttpRequest, provider_id: str, reason: FailureReason, detail: str
+) -> HttpResponse:
+    idp = IdentityProvider.objects.filter(app__provider_id=provider_id).first()
+    why = upstream.UpstreamRefused(reason, idp=idp, detail=detail)
+    upstream.record(why)
+    return upstream.refusal_page(request, why)
 
 
 def reauthenticate(request: HttpRequest) -> HttpResponse:

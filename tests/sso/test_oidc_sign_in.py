@@ -361,6 +361,30 @@ def test_an_idp_at_a_private_address_is_not_fetched_from_at_the_button(
     assert "127.0.0.1" not in read_text(answer.content.decode())
 
 
+def test_an_idp_that_is_down_at_the_button_gets_the_refusal_page_not_a_500(school, child, client):
+    """The IdP answers nothing (its discovery document cannot be fetched): the child reads the
+    refusal page and the administrators see the attempt, as for any refused sign-in."""
+    import socket
+
+    from sso import discovery
+
+    with socket.socket() as free:  # a port nobody listens on once closed
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    config = make_idp(
+        school.parent,
+        provider_id="t-down",
+        server_url=f"http://127.0.0.1:{port}/realms/school",
+        client_id=CLIENT_ID,
+        secret=CLIENT_SECRET,
+    )
+    discovery.forget()
+    answer = client.post("/accounts/oidc/t-down/login/")
+    assert_refused(answer, client, config, FailureReason.BAD_RESPONSE)
+    assert SignInFailure.objects.get().detail == "discovery: ConnectionError"
+    discovery.forget()
+
+
 def test_an_idp_at_a_private_address_gets_no_code_exchanged_at_the_callback(
     oidc_idp, school, child, client, settings
 ):
