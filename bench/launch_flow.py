@@ -100,6 +100,25 @@ def profile(count: int, launches: list[list[str]], redirect_uri: str) -> None:
     _, jwks_ms = common.per_call(lambda: app("GET", "/lti/jwks"), count)
     print(f"GET /lti/jwks through every middleware, no DB (the floor): {jwks_ms:.2f} ms CPU")
     common.profile("a full launch (2 requests)", one_launch, count)
+    warm_steps(app, launches, quoted)
+
+
+def warm_steps(app: common.Wsgi, launches: list[list[str]], quoted: bytes) -> None:
+    """(Django) The SQL of each step of one launch with the caches warm (the profile's list is
+    the first launch's, with cold caches): the last student's, of an already launched class."""
+    cookie, path = launches[-1]
+    _, step1_ms = common.per_call(lambda: app("GET", path, {"Cookie": cookie}), 100)
+    print(f"\nGET /lti/launch/… alone (step 1, repeatable): {step1_ms:.2f} ms CPU")
+    with common.recording_sql() as step1:
+        status, headers, _ = app("GET", path, {"Cookie": cookie})
+    assert status == 302, status
+    step2_path = common.authorize_path(headers["Location"].encode(), quoted).decode()
+    with common.recording_sql() as step2:
+        status, _, body = app("GET", step2_path, {"Cookie": cookie})
+    assert status == 200 and b'name="id_token"' in body, (status, body[:300])
+    for what, sql in (("GET /lti/launch/…", step1), ("GET /lti/authorize?…", step2)):
+        print(f"\n{what}, warm caches: {len(sql)} SQL statements")
+        print("\n".join(f"  {statement[:140]}" for statement in sql))
 
 
 def bare_sign_ms(id_token: bytes, count: int) -> float:
