@@ -26,7 +26,9 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template import loader
 from django.urls import Resolver404, resolve
+from django.utils import translation
 
+from .protocol import oidc
 from .protocol.errors import ProtocolError
 
 
@@ -119,7 +121,8 @@ def _origin(url: str) -> tuple[str, str]:
 def form_post(
     request: HttpRequest, action: str, fields: Mapping[str, str], *, title: str
 ) -> HttpResponse:
-    """An auto-submitting form_post page (OAuth 2.0 Form Post Response Mode).
+    """An auto-submitting form_post page (OAuth 2.0 Form Post Response Mode;
+    ``protocol.oidc.form_post_html``, in the request's language).
 
     The form submits from a nonce'd script (a ``<noscript>`` button without JavaScript). A
     page that posts to another origin (the tool's redirect URI) has no ``form-action``:
@@ -128,11 +131,11 @@ def form_post(
     tool whose redirect URI sends the browser on to another origin of its own. The page holds
     nothing but this form to an exactly registered URI, so the directive guards nothing here.
     """
-    response = render(
-        request,
-        "lti_platform/form_post.html",
-        {"action": action, "fields": fields, "title": title},
+    nonce = str(getattr(request, "csp_nonce", ""))  # django-csp's, made on first use
+    page = oidc.form_post_html(
+        action, fields, title=str(title), lang=translation.get_language() or "", nonce=nonce
     )
+    response = HttpResponse(page)
     if _origin(request.build_absolute_uri(action)) != _origin(request.build_absolute_uri("/")):
         response._csp_replace = {"form-action": None}  # type: ignore[attr-defined]  # django-csp
     return response

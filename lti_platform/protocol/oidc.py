@@ -115,17 +115,22 @@ def login_initiation_url(
     return initiate_login_uri + separator + query
 
 
-def form_post_html(action: str, fields: Mapping[str, str], *, title: str) -> str:
-    """Return an auto-submitting form_post page (OAuth 2.0 Form Post Response Mode)."""
+def form_post_html(
+    action: str, fields: Mapping[str, str], *, title: str, lang: str, nonce: str
+) -> str:
+    """Return an auto-submitting form_post page (OAuth 2.0 Form Post Response Mode): the form
+    submits from a script carrying the page's CSP ``nonce`` (a ``<noscript>`` button without
+    JavaScript). Built directly, not by a template engine: it is the page of every launch."""
     inputs = "".join(
         f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">'
         for k, v in fields.items()
     )
     return (
-        '<!DOCTYPE html><html><head><meta charset="utf-8">'
-        f"<title>{html.escape(title)}</title></head>"
-        '<body onload="document.forms[0].submit()">'
-        f'<form method="post" action="{html.escape(action)}">{inputs}'
-        f'<noscript><button type="submit">{html.escape(title)}</button></noscript>'
-        "</form></body></html>"
+        f'<!DOCTYPE html>\n<html lang="{html.escape(lang)}"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{html.escape(title)}</title></head>\n<body>\n"
+        f'<form method="post" action="{html.escape(action)}">{inputs}\n'
+        f'<noscript><button type="submit">{html.escape(title)}</button></noscript></form>\n'
+        f'<script nonce="{html.escape(nonce)}">document.forms[0].submit();</script>\n'
+        "</body></html>\n"
     )
