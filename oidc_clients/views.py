@@ -34,7 +34,8 @@ from .protocol import redirects
 MAX_CLIENT_ID = 100  # allauth's Client.id
 
 
-def _client(client_id: str) -> OidcClient:
+def active_client(client_id: str) -> OidcClient:
+    """The client a board registered as ``client_id`` and left on; else the provider's error."""
     if not client_id or len(client_id) > MAX_CLIENT_ID or not client_id.isprintable():
         raise errors.UnknownClient("unknown client_id")
     oidc_client = (
@@ -67,7 +68,7 @@ def authorization(request: HttpRequest) -> HttpResponse:
     """``/oidc/identity/o/authorize``."""
     params = request.GET if request.method == "GET" else request.POST
     try:
-        oidc_client = _client(params.get("client_id", ""))
+        oidc_client = active_client(params.get("client_id", ""))
         redirect_uri = params.get("redirect_uri", "")
         if not redirects.is_registered(redirect_uri, oidc_client.client.get_redirect_uris()):
             raise errors.UntrustedRedirectUri("redirect_uri is not registered for this client")

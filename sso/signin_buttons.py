@@ -3,7 +3,9 @@
 A button is a POST form to allauth's login URL, which redirects to the IdP; Chromium applies
 the page's CSP ``form-action`` to that redirect, so the page must allow each IdP's origin:
 ``buttons_for`` notes them on the request and ``FormActionMiddleware`` (after django-csp's in
-MIDDLEWARE) adds them to that response's policy only.
+MIDDLEWARE) adds them to that response's policy only. A sign-in that continues a tool's
+authorization request (``next``) ends at the tool's redirect URI the same way: the page allows
+that origin too (``oidc_clients.continuation``, ``{% allow_next_form_action %}``).
 """
 
 from __future__ import annotations
@@ -75,9 +77,14 @@ def buttons_for(request: HttpRequest) -> list[IdpButton]:
                 form_origin=form_origin(idp),
             )
         )
-    origins = sorted({b.form_origin for b in buttons if b.form_origin})
-    setattr(request, REQUEST_ATTRIBUTE, origins)
+    allow_form_action(request, [b.form_origin for b in buttons])
     return buttons
+
+
+def allow_form_action(request: HttpRequest, origins: list[str]) -> None:
+    """Allow ``origins`` (besides 'self') in this response's ``form-action``."""
+    allowed = set(getattr(request, REQUEST_ATTRIBUTE, None) or ()) | {o for o in origins if o}
+    setattr(request, REQUEST_ATTRIBUTE, sorted(allowed))
 
 
 class FormActionMiddleware:
