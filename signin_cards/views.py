@@ -10,7 +10,7 @@ from __future__ import annotations
 from http import HTTPStatus
 
 from allauth.account.app_settings import EmailVerificationMethod
-from allauth.account.utils import perform_login
+from allauth.account.utils import get_next_redirect_url, perform_login
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -39,7 +39,11 @@ def _refused(request: HttpRequest, error: services.CardError) -> HttpResponse:
 
 
 def _signin_page(request: HttpRequest, *, error: str = "", status: int = 200) -> HttpResponse:
-    context = {"error": error, "prefix": services.SECRET_PREFIX}
+    context = {
+        "error": error,
+        "prefix": services.SECRET_PREFIX,
+        "next": get_next_redirect_url(request) or "",  # a tool's request waiting (?next=)
+    }
     return render(request, "signin_cards/signin.html", context, status=status)
 
 
@@ -47,7 +51,8 @@ def _signin_page(request: HttpRequest, *, error: str = "", status: int = 200) ->
 @require_http_methods(["GET", "POST"])
 def card_signin(request: HttpRequest) -> HttpResponse:
     """GET: the camera page. POST ``secret`` (the card's QR text): sign the child in and go
-    home, or the page again with the reason (nothing signed in, the failure counted)."""
+    home — or on to ``next`` (a tool's sign-in request), as the password page does —, or the
+    page again with the reason (nothing signed in, the failure counted)."""
     if request.method == "GET":
         return _signin_page(request)
     if throttling.failures_exceeded(request, throttling.CARD_FAILURES):
@@ -69,7 +74,7 @@ def card_signin(request: HttpRequest) -> HttpResponse:
         request,
         user,
         email_verification=EmailVerificationMethod.NONE,
-        redirect_url=reverse("portal:home"),
+        redirect_url=get_next_redirect_url(request) or reverse("portal:home"),
     )
 
 

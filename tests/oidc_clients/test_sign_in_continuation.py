@@ -96,3 +96,15 @@ def test_a_disabled_client_allows_nothing(
         + urlencode({"next": authorization_request(issued.oidc_client.client_id)})
     )
     assert form_action(page) == "form-action 'self'"
+
+
+def test_the_card_page_of_a_tool_s_request_lets_its_form_go_on_to_the_tool_too(
+    client: Client, board: Board, register: Callable[..., Issued]
+) -> None:
+    """First-graders sign in with their card: the card page carries the request on as well."""
+    issued = register()
+    request = authorization_request(issued.oidc_client.client_id)
+    page = client.get("/signin/card/?" + urlencode({"next": request}))
+    assert form_action(page) == f"form-action 'self' {TOOL}"
+    assert client.get("/signin/card/").status_code == HTTPStatus.OK
+    assert form_action(client.get("/signin/card/")) == "form-action 'self'"

@@ -6,11 +6,13 @@ from __future__ import annotations
 import datetime
 from http import HTTPStatus
 from typing import Any
+from urllib.parse import quote
 
 import pypdfium2
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils.html import escape
 
 from audit.models import AuditEvent
 from roster.models import Enrollment, EnrollmentStatus, RosterRole, SchoolClass, User
@@ -287,6 +289,35 @@ def test_a_card_signs_its_child_in_and_lands_home(
     home = client.get(reverse("portal:home"))
     assert home.status_code == HTTPStatus.OK
     assert home.wsgi_request.user == children[2]
+
+
+@pytest.mark.parametrize(
+    ("next_url", "lands"),
+    [
+        ("/oidc/identity/o/authorize?client_id=x", "/oidc/identity/o/authorize?client_id=x"),
+        ("https://evil.example/", "/"),  # only this site's paths, as the password page
+    ],
+)
+def test_a_card_goes_on_to_what_the_sign_in_was_for(
+    client: Client,
+    klass: SchoolClass,
+    teacher: User,
+    children: list[User],
+    next_url: str,
+    lands: str,
+) -> None:
+    """A tool sent the child to sign in (``next``): the password page's card link keeps it,
+    the card page carries it in its form, and the card goes there instead of home."""
+    login_page = client.get("/accounts/login/", {"next": next_url}).content.decode()
+    if lands != "/":
+        assert f'href="{SIGNIN}?next={quote(next_url, safe="/")}"' in login_page
+    page = client.get(SIGNIN, {"next": next_url}).content.decode()
+    assert (f'name="next" value="{escape(next_url)}"' in page) == (lands != "/")
+    card = issued(teacher, klass)[0]
+    response = client.post(SIGNIN, {"secret": card.secret, "next": next_url})
+    assert response.status_code == HTTPStatus.FOUND
+    assert response["Location"] == lands
+    assert signed_in_user(client) == str(children[0].pk)
 
 
 def test_a_card_sign_in_asks_for_no_email_step_but_keeps_the_mfa_check(
