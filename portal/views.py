@@ -10,8 +10,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 
 from assignments import progress
 from lti_platform.services import Tile, launch_tiles
-from roster import membership
-from roster.models import RosterRole, SchoolClass, User
+from roster import administration, membership
+from roster.models import Org, OrgType, RosterRole, SchoolClass, User
 
 from . import gradebook
 
@@ -42,7 +42,15 @@ def home(request: HttpRequest) -> HttpResponse:
     classes: list[tuple[SchoolClass, int, list[Tile]]] = [
         (k, students.get(k.pk, 0), by_class.get(k.pk, [])) for k in teaching
     ]
-    return render(request, "portal/staff_home.html", {"classes": classes})
+    # An administrator's home leads with the organisation (no query for a teacher).
+    administered = list(administration.administered_orgs(user))
+    own_org: Org | None = next((o for o in administered if o.pk == user.org_id), None)
+    context = {
+        "classes": classes,
+        "own_org": own_org,
+        "administers_a_board": any(o.type == OrgType.DISTRICT for o in administered),
+    }
+    return render(request, "portal/staff_home.html", context)
 
 
 def _class_for_staff(request: HttpRequest, class_id: str) -> SchoolClass:

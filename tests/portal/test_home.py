@@ -240,3 +240,56 @@ def test_a_childs_home_names_the_homeroom_with_or_without_a_tool_placed_there(
     assert '<p class="subtle">2年3組</p>' in page
     by_pk = f'FROM "{SchoolClass._meta.db_table}" WHERE "{SchoolClass._meta.db_table}"."id" ='
     assert any(by_pk in q["sql"] for q in queries.captured_queries) is not placed
+
+
+def test_a_school_administrator_sees_their_school_first_and_no_teacher_wording(
+    client: Client,
+) -> None:
+    from tests.factories import SchoolAdministratorFactory
+
+    admin = SchoolAdministratorFactory.create(
+        org__name="さくら小学校", last_name="山田", first_name="花子"
+    )
+    client.force_login(admin)
+    page = client.get("/").content.decode()
+    assert '<h1 class="greeting">さくら小学校の管理</h1>' in page
+    assert 'data-testid="school-admin-link">🏫 学校の管理</a>' in page
+    assert "先生のクラス" not in page
+    assert "担当しているクラス" not in page
+
+
+def test_a_board_administrator_sees_the_board_first(client: Client) -> None:
+    from tests.factories import BoardAdministratorFactory
+
+    admin = BoardAdministratorFactory.create(org__name="まなび市教育委員会")
+    client.force_login(admin)
+    page = client.get("/").content.decode()
+    assert '<h1 class="greeting">まなび市教育委員会の管理</h1>' in page
+    assert 'data-testid="school-admin-link">🏛️ 教育委員会の管理</a>' in page
+    assert "先生のクラス" not in page
+    assert "担当しているクラスはありません" not in page
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    page = client.get("/").content.decode()
+    assert "Board administration" in page
+
+
+def test_an_administrator_who_teaches_a_class_sees_it_under_their_classes(
+    client: Client, school: School
+) -> None:
+    from tests.factories import EnrollmentFactory, SchoolAdministratorFactory
+
+    admin = SchoolAdministratorFactory.create(org=school.class_5_2.school)
+    EnrollmentFactory.create(user=admin, school_class=school.class_5_2, role="teacher")
+    screen = home(client, admin)
+    assert screen.headings == ["5年2組 さくら小学校 · 2人"]
+    client.force_login(admin)
+    page = client.get("/").content.decode()
+    assert "<h2>担当しているクラス</h2>" in page and "先生のクラス" not in page
+
+
+def test_a_teacher_without_classes_is_told_so(client: Client) -> None:
+    client.force_login(TeacherFactory.create(last_name="加藤", first_name=""))
+    page = client.get("/").content.decode()
+    assert "先生のクラス</h1>" in page
+    assert '<p class="empty">担当しているクラスはありません。</p>' in page
+    assert "school-admin-link" not in page
