@@ -222,18 +222,23 @@ class ConfigCache:
         return result
 
     def launch_line_item(self, deployment_id: int, placement_id: int, class_id: int) -> int | None:
-        """The id of the only line item of a resource link in a class, if exactly one."""
+        """The id of the only line item of a resource link in a class, if exactly one.
 
-        def load() -> int | None:
+        "None or several" is an answer about rows that exist, not a miss: it is kept as long
+        as an id (0 in the cache), since every write to line items bumps the counter. A
+        launch without a line item (most of them) would otherwise query again every second
+        per class and process (``NEGATIVE_SECONDS``)."""
+
+        def load() -> int:
             ids = list(
                 LineItem.objects.filter(
                     deployment_id=deployment_id, placement_id=placement_id, school_class_id=class_id
                 ).values_list("pk", flat=True)[:2]
             )
-            return ids[0] if len(ids) == 1 else None
+            return ids[0] if len(ids) == 1 else 0
 
-        result: int | None = self._get(("lineitem", deployment_id, placement_id, class_id), load)
-        return result
+        result: int = self._get(("lineitem", deployment_id, placement_id, class_id), load)
+        return result or None
 
 
 config_cache = ConfigCache()

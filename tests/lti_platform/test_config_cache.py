@@ -358,3 +358,31 @@ def test_a_load_from_an_older_generation_is_not_kept(demo_school: dict[str, User
     with CaptureQueriesContext(connection) as captured:
         cache.registration_by_pk(registration.pk)
     assert queries_on(captured, "tools_registry_registration") == 1
+
+
+def test_no_launch_line_item_is_kept_as_long_as_one_and_a_new_item_is_seen_at_once(
+    demo_school: dict[str, User], clock: FakeClock
+) -> None:
+    """A launch's "no single line item" is kept past the one second of a miss (every launch
+    without a line item would query again); a line item created is seen by the next request."""
+    school_class = SchoolClass.objects.get(class_code="5-2")
+    placement = Placement.objects.get(resource_link_id=drill_link(school_class))
+    LineItem.objects.filter(placement=placement, school_class=school_class).delete()
+    key = (placement.deployment_id, placement.pk, school_class.pk)
+    loads = []
+    for step in (0.0, 0.5, 3.0):
+        clock.now += step
+        new_request()
+        with CaptureQueriesContext(connection) as captured:
+            assert config_cache.launch_line_item(*key) is None
+        loads.append(queries_on(captured, "lti_platform_lineitem"))
+    assert loads == [1, 0, 0]
+    item = LineItem.objects.create(
+        deployment=placement.deployment,
+        placement=placement,
+        school_class=school_class,
+        label="Drill",
+        score_maximum=10,
+    )
+    new_request()
+    assert config_cache.launch_line_item(*key) == item.pk
