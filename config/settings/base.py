@@ -211,6 +211,11 @@ SOCIALACCOUNT_PROVIDERS = {"openid_connect": {"OAUTH_PKCE_ENABLED": True}}
 # Staff MFA (allauth.mfa; who must or may use it: sso/mfa_policy.py, docs/security.md).
 # Administrators must enrol before any other page answers; teachers may; students never.
 MFA_ADAPTER = "sso.mfa_adapter.PortalMFAAdapter"
+# The code forms say a lockout in staff wording (only staff reach MFA; sso/mfa_forms.py).
+MFA_FORMS = {
+    "authenticate": "sso.mfa_forms.StaffAuthenticateForm",
+    "reauthenticate": "sso.mfa_forms.StaffReauthenticateForm",
+}
 MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
 MFA_TOTP_ISSUER = "Manabi Hub"
 # One step either side of now (30 s): a phone whose clock is a little off still signs in. A

@@ -302,4 +302,22 @@ def test_wrong_codes_are_limited_per_account() -> None:
     refused = client.post(AUTHENTICATE, {"code": right})
     assert refused.status_code == HTTPStatus.OK
     assert signed_in_user(client) is None
-    assert "ログインの まちがいが おおいので" in refused.text
+    # Staff wording (sso/mfa_forms.py), not the children's kana of the password sign-in.
+    assert "コードの誤りが続いたため、しばらくの間ログインできません。" in refused.text
+    assert "ログインの まちがいが おおいので" not in refused.text
+    assert "きいてね" not in refused.text
+
+
+def test_wrong_codes_when_asked_again_lock_out_in_staff_wording() -> None:
+    """The code asked again before a sensitive change: the same limit, the same staff words."""
+    admin = SchoolAdministratorFactory.create()
+    client = Client()
+    sign_in(client, admin)
+    secret = enrol_totp(client)
+    wrong = "000000" if totp_code(secret) != "000000" else "111111"
+    for _ in range(5):
+        assert client.post(REAUTHENTICATE, {"code": wrong}).status_code == HTTPStatus.OK
+    refused = client.post(REAUTHENTICATE, {"code": totp_code(secret)})
+    assert refused.status_code == HTTPStatus.OK
+    assert "コードの誤りが続いたため、しばらくの間ログインできません。" in refused.text
+    assert "きいてね" not in refused.text
