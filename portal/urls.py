@@ -14,6 +14,7 @@ from . import (
 app_name = "portal"
 urlpatterns = [
     path("", views.home, name="home"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("classes/<uuid:class_id>", class_page.class_page, name="class_page"),
     path(
         "classes/<uuid:class_id>/assignments/<int:pk>/open",

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections import defaultdict
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404, redirect, render
+from django.templatetags.static import static
+from django.views.decorators.http import require_safe
 
 from assignments import progress
 from lti_platform.services import Tile, launch_tiles
@@ -51,6 +53,12 @@ def home(request: HttpRequest) -> HttpResponse:
         "administers_a_board": any(o.type == OrgType.DISTRICT for o in administered),
     }
     return render(request, "portal/staff_home.html", context)
+
+
+@require_safe
+def favicon(request: HttpRequest) -> HttpResponse:
+    """``/favicon.ico``, which browsers ask for by themselves: the icon every page links to."""
+    return HttpResponsePermanentRedirect(static("favicon.svg"))
 
 
 def _class_for_staff(request: HttpRequest, class_id: str) -> SchoolClass:
