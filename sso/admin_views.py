@@ -4,7 +4,8 @@ sign-ins with their reasons.
 
 Views parse, authorize through ``_org``/``_idp`` (anything outside what the acting user
 administers answers 404, the same as a missing one), call ``sso.idp_admin`` and render. Every
-change is a POST with CSRF followed by a redirect; a refusal shows the form again (400).
+change is a POST with CSRF followed by a redirect; a refusal shows the form again (400). A
+test's result is kept in the session for the one list page its redirect shows.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ from . import idp_admin, saml_admin, signin_log
 from .models import FailureReason, IdentityProvider, IdpKind, MatchRule
 
 RECENT_FAILURES = 50
+# 「設定をテスト」's result, kept for the one page its redirect shows (POST → redirect → GET).
+CHECK_SESSION_KEY = "sso.admin.check_report"
 
 
 def _acting(request: HttpRequest) -> User:
@@ -136,10 +139,33 @@ def _initial(idp: IdentityProvider) -> dict[str, Any]:
     }
 
 
-def _page(
-    request: HttpRequest, org: Org, *, report: Any = None, tested: Any = None
-) -> HttpResponse:
+def _keep_report(
+    request: HttpRequest, idp: IdentityProvider, report: idp_admin.CheckReport
+) -> None:
+    """Keep a test's result for the next page of the list (its lines in the current words)."""
+    request.session[CHECK_SESSION_KEY] = {
+        "idp": idp.pk,
+        "ok": report.ok,
+        "lines": [str(line) for line in report.lines],
+    }
+
+
+def _kept_report(
+    request: HttpRequest, idps: list[IdentityProvider]
+) -> tuple[idp_admin.CheckReport | None, IdentityProvider | None]:
+    """The kept result, once, when its IdP is one of this page's."""
+    kept = request.session.pop(CHECK_SESSION_KEY, None)
+    if not isinstance(kept, dict):
+        return None, None
+    tested = next((idp for idp in idps if idp.pk == kept.get("idp")), None)
+    if tested is None:
+        return None, None
+    return idp_admin.CheckReport(ok=bool(kept.get("ok")), lines=list(kept.get("lines", []))), tested
+
+
+def _page(request: HttpRequest, org: Org) -> HttpResponse:
     idps = list(idp_admin.idps_of(org))
+    report, tested = _kept_report(request, idps)
     rows = [
         {
             "idp": idp,
@@ -239,7 +265,8 @@ def action(request: HttpRequest, org_id: str, pk: int, verb: str) -> HttpRespons
             report = saml_admin.check_saml(acting_user=acting, idp=idp)
         else:
             report = idp_admin.check_configuration(acting_user=acting, idp=idp)
-        return _page(request, org, report=report, tested=idp)
+        _keep_report(request, idp, report)
+        return redirect("portal:sign_in_idps", org.sourced_id)
     if verb not in ("enable", "disable"):
         raise Http404
     if idp_admin.set_enabled(acting_user=acting, idp=idp, enabled=verb == "enable"):

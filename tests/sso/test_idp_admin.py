@@ -259,7 +259,7 @@ def test_only_the_orgs_own_administrators_see_its_pages(board):
 
 def test_the_configuration_test_reads_the_real_idp(admin_client, board, oidc_idp):
     idp = make_idp(board, server_url=oidc_idp.issuer, client_id=CLIENT_ID, secret=CLIENT_SECRET)
-    answer = admin_client.post(page(board, f"/{idp.pk}/check"))
+    answer = admin_client.post(page(board, f"/{idp.pk}/check"), follow=True)
     assert answer.status_code == HTTPStatus.OK
     text = main_text(answer.content.decode())
     assert "ディスカバリー文書を取得しました。" in text
@@ -269,13 +269,46 @@ def test_the_configuration_test_reads_the_real_idp(admin_client, board, oidc_idp
     # a wrong issuer path: the document is not found; a closed port: no connection
     idp.app.settings = {**idp.app.settings, "server_url": oidc_idp.issuer + "/nothing-here"}
     idp.app.save()
-    text = main_text(admin_client.post(page(board, f"/{idp.pk}/check")).content.decode())
+    text = main_text(
+        admin_client.post(page(board, f"/{idp.pk}/check"), follow=True).content.decode()
+    )
     assert "HTTP 404 が返りました。" in text
     idp.app.settings = {**idp.app.settings, "server_url": f"http://127.0.0.1:{free_port()}"}
     idp.app.save()
-    text = main_text(admin_client.post(page(board, f"/{idp.pk}/check")).content.decode())
+    text = main_text(
+        admin_client.post(page(board, f"/{idp.pk}/check"), follow=True).content.decode()
+    )
     assert "接続できませんでした。" in text
     assert "この設定でログインできるはずです。" not in text
+
+
+def test_the_configuration_test_redirects_and_shows_its_result_once(admin_client, board, oidc_idp):
+    """POST → redirect → GET: reloading the page shows the list, and sends nothing again."""
+    idp = make_idp(board, server_url=oidc_idp.issuer, client_id=CLIENT_ID, secret=CLIENT_SECRET)
+    answer = admin_client.post(page(board, f"/{idp.pk}/check"))
+    assert answer.status_code == HTTPStatus.FOUND
+    assert answer["Location"] == page(board)
+    shown = admin_client.get(page(board))
+    assert shown.status_code == HTTPStatus.OK
+    body = shown.content.decode()
+    assert 'data-testid="check-report" data-ok="true"' in body
+    assert f"「{idp.name_ja}」の設定のテスト" in body
+    assert "この設定でログインできるはずです。" in main_text(body)
+    reloaded = admin_client.get(page(board)).content.decode()
+    assert 'data-testid="check-report"' not in reloaded
+    assert idp.name_ja in reloaded  # the list itself
+
+
+def test_a_kept_result_shows_only_on_its_own_organisations_page(admin_client, board):
+    """A result kept for one IdP is not shown on a page that does not list it."""
+    from sso.admin_views import CHECK_SESSION_KEY
+
+    session = admin_client.session
+    session[CHECK_SESSION_KEY] = {"idp": 987654, "ok": True, "lines": ["よそのテスト"]}
+    session.save()
+    body = admin_client.get(page(board)).content.decode()
+    assert 'data-testid="check-report"' not in body and "よそのテスト" not in body
+    assert CHECK_SESSION_KEY not in admin_client.session
 
 
 @pytest.mark.parametrize(

@@ -150,7 +150,7 @@ def test_edit_keeps_the_metadata_and_check_refetches_it(
         "まなび市の SAML",
     )
 
-    check = client.post(f"{base}/{idp.pk}/check")
+    check = client.post(f"{base}/{idp.pk}/check", follow=True)
     assert check.status_code == HTTPStatus.OK
     body = check.content.decode()
     assert 'data-ok="true"' in body
