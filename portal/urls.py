@@ -1,4 +1,5 @@
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from . import (
     assignment_frame,
@@ -34,6 +35,11 @@ urlpatterns = [
     ),
     path("my/scores", views.my_scores, name="my_scores"),
     path("school", school_admin.index, name="school_index"),
+    # /school/ as typed or bookmarked (APPEND_SLASH only adds a slash): the same page.
+    path(
+        "school/",
+        RedirectView.as_view(pattern_name="portal:school_index", permanent=True, query_string=True),
+    ),
     path("school/<uuid:school_id>", school_admin.school, name="school"),
     path("school/<uuid:school_id>/people", school_admin.people, name="school_people"),
     path(

@@ -215,6 +215,21 @@ def test_a_school_administrator_goes_straight_to_their_school(client: Client, wo
     assert response["Location"] == school_url(world.sakura)
 
 
+def test_school_with_a_trailing_slash_leads_to_the_same_page(client: Client, world: World) -> None:
+    """/school/ (typed or bookmarked) redirects to /school; APPEND_SLASH only adds slashes."""
+    as_user(client, world.sakura_admin)
+    response = client.get("/school/")
+    assert response.status_code == HTTPStatus.MOVED_PERMANENTLY
+    assert response["Location"] == "/school"
+    assert client.get("/school/?from=bookmark")["Location"] == "/school?from=bookmark"
+    landed = client.get("/school/", follow=True)
+    assert landed.redirect_chain == [
+        ("/school", HTTPStatus.MOVED_PERMANENTLY),
+        (school_url(world.sakura), HTTPStatus.FOUND),
+    ]
+    assert landed.status_code == HTTPStatus.OK
+
+
 def test_the_school_page_shows_its_classes_with_counts_and_its_tools(
     client: Client, world: World
 ) -> None:
