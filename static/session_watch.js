@@ -6,6 +6,13 @@
 //   visible again (a frozen background tab misses broadcasts), leaves;
 // - a page restored from the back-forward cache reloads (the server answers for today's session).
 // Sign-out's Clear-Site-Data "storage" empties localStorage, so no tag of the child stays there.
+// That emptying reaches every tab while the browser is still taking in the sign-out's answer,
+// before its cookies (the deleted language cookie, the ended session) are stored: a tab that
+// left at once would ask for the sign-in page with the previous child's cookies and get it in
+// the previous child's language — and the tab that signed out would lose its own navigation,
+// and with it those cookies. So a tab that is already on its way to the server does nothing,
+// and the others hide the page at once and leave when the signed-out page announces itself
+// (its cookies are stored by then), or after a second.
 (function () {
   "use strict";
   var script = document.currentScript;
@@ -16,14 +23,29 @@
   var signedIn = tag !== "signed-out";
   var left = false;
   var storageWorks = false;
+  var navigating = false; // this tab asked the server for a page already (a form, a link)
+  var LATE_MS = 1000;
 
-  function leave() {
-    if (left || !signedIn) { return; }
-    left = true;
+  function hide() {
     document.documentElement.setAttribute("data-session-ended", "");
     if (document.body) { document.body.textContent = ""; }
+  }
+  function leave() {
+    if (left || !signedIn || navigating) { return; }
+    left = true;
+    hide();
     window.location.replace(signIn);
   }
+  function leaveSoon() {
+    if (left || !signedIn || navigating) { return; }
+    hide();
+    window.setTimeout(leave, LATE_MS);
+  }
+  window.addEventListener("beforeunload", function () {
+    navigating = true;
+    // A download, or a navigation that did not happen, leaves the page here: watch again.
+    window.setTimeout(function () { navigating = false; }, 2 * LATE_MS);
+  });
   function stored() {
     try { return window.localStorage.getItem(KEY); } catch (e) { return null; }
   }
@@ -44,7 +66,8 @@
     };
   }
   window.addEventListener("storage", function (event) {
-    if ((event.key === KEY || event.key === null) && event.newValue !== tag) { leave(); }
+    if (event.key === null) { leaveSoon(); } // emptied: a sign-out's Clear-Site-Data
+    else if (event.key === KEY && event.newValue !== tag) { leave(); }
   });
   document.addEventListener("visibilitychange", function () {
     if (storageWorks && document.visibilityState === "visible" && stored() !== tag) { leave(); }
