@@ -35,3 +35,19 @@ class OperatorAdminSite(admin.AdminSite):
 
     def has_permission(self, request: HttpRequest) -> bool:
         return is_platform_operator(request.user)
+
+
+class ReadOnlyModelAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Rows the operator reads but never adds or edits in the admin (they are written by the
+    product's audited actions); ``deletable = False`` takes deleting away too."""
+
+    deletable = True
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return self.deletable and super().has_delete_permission(request, obj)

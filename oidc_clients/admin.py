@@ -3,19 +3,14 @@ register and change them in the portal's pages, which audit every change; allaut
 client admin lists the protocol side (redirect URIs, scopes) and its tokens."""
 
 from django.contrib import admin
-from django.http import HttpRequest
+
+from config.admin_site import ReadOnlyModelAdmin
 
 from .models import OidcClient
 
 
 @admin.register(OidcClient)
-class OidcClientAdmin(admin.ModelAdmin):
+class OidcClientAdmin(ReadOnlyModelAdmin):
     list_display = ["__str__", "client_id", "board", "privacy_level", "active", "created_at"]
     list_filter = ["active", "privacy_level"]
     search_fields = ["client__name", "client__id"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False

@@ -10,22 +10,16 @@ from __future__ import annotations
 
 from allauth.socialaccount.models import SocialApp
 from django.contrib import admin
-from django.http import HttpRequest
+
+from config.admin_site import ReadOnlyModelAdmin
 
 
-class SocialAppAdmin(admin.ModelAdmin):
+class SocialAppAdmin(ReadOnlyModelAdmin):
     list_display = ("name", "provider", "provider_id", "client_id")
     fields = ("name", "provider", "provider_id", "client_id")
     readonly_fields = fields
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
+    deletable = False
 
 
 def register(site: admin.AdminSite) -> None:

@@ -13,12 +13,13 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from config.admin_site import ReadOnlyModelAdmin
 from roster.models import User
 
 from . import mfa_reset
 
 
-class AuthenticatorAdmin(admin.ModelAdmin):
+class AuthenticatorAdmin(ReadOnlyModelAdmin):
     list_display = ("user", "type", "created_at", "last_used_at")
     list_filter = ("type",)
     search_fields = ("user__username",)
@@ -26,14 +27,7 @@ class AuthenticatorAdmin(admin.ModelAdmin):
     readonly_fields = fields
     actions = ["reset_mfa"]
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
+    deletable = False
 
     @admin.action(description=_("選んだ人の2段階認証をリセットする"))
     def reset_mfa(self, request: HttpRequest, queryset: QuerySet[Authenticator]) -> None:
