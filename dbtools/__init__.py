@@ -1,1 +1,2 @@
-"""Database helpers shared by every app (no models, no app imports): the SQLite writer queue."""
+"""Database helpers shared by every app (no models, no app imports): the SQLite writer queue,
+secrets encrypted at rest (``at_rest``) and their re-encryption (``reencrypt``)."""

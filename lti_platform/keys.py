@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from dbtools import at_rest
+from dbtools.reencrypt import EncryptedBytes
 
 from .models import KeyStatus, PlatformKey
 from .protocol import jose
@@ -22,6 +23,8 @@ class NoSigningKeyError(Exception):
 
 
 _PURPOSE = b"platform-key-at-rest"
+# Declared to ``manage.py reencrypt_secrets`` by LtiPlatformConfig.encrypted_fields.
+PRIVATE_KEYS = EncryptedBytes("lti_platform.PlatformKey", "private_key_encrypted", purpose=_PURPOSE)
 
 
 def encrypt_private_key(pem: bytes) -> bytes:

@@ -21,10 +21,21 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from dbtools import at_rest
+from dbtools.reencrypt import EncryptedJsonKeys
 
 from . import mfa_policy
 
 _PURPOSE = b"mfa-secret-at-rest"
+# Where allauth keeps what ``encrypt`` returns: a TOTP's secret, the recovery codes' seed (and
+# codes migrated from allauth's old format). Declared to ``manage.py reencrypt_secrets`` by
+# SsoConfig.encrypted_fields.
+MFA_SECRETS = EncryptedJsonKeys(
+    "mfa.Authenticator",
+    "data",
+    keys=("secret", "seed", "migrated_codes"),
+    purpose=_PURPOSE,
+    rows={"type__in": [Authenticator.Type.TOTP, Authenticator.Type.RECOVERY_CODES]},
+)
 
 
 class PortalMFAAdapter(DefaultMFAAdapter):

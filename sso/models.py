@@ -14,10 +14,15 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from dbtools import at_rest
+from dbtools.reencrypt import EncryptedText
 
 CACHE_TABLE = "manabi_cache"
 # Namespaces the at-rest key of the IdPs' client secrets (migration 0004 spells it out too).
 CLIENT_SECRET_PURPOSE = b"idp-client-secret-at-rest"
+# Declared to ``manage.py reencrypt_secrets`` by SsoConfig.encrypted_fields.
+CLIENT_SECRETS = EncryptedText(
+    "sso.IdentityProvider", "client_secret_at_rest", purpose=CLIENT_SECRET_PURPOSE
+)
 
 
 class CacheEntry(models.Model):

@@ -35,6 +35,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from dbtools import at_rest
+from dbtools.reencrypt import EncryptedBytes
 from dbtools.writelock import serialized_writes
 
 from .conf import app_settings
@@ -45,6 +46,10 @@ from .xapi.client import LrsClient
 logger = logging.getLogger("manabi.xapi")
 
 PASSWORD_PURPOSE = b"lrs-password-at-rest"
+# Declared to ``manage.py reencrypt_secrets`` by StudylogConfig.encrypted_fields.
+LRS_PASSWORDS = EncryptedBytes(
+    "studylog.LrsEndpoint", "password_encrypted", purpose=PASSWORD_PURPOSE
+)
 LEASE_MARGIN = 5.0  # seconds of a lease kept free for recording the outcome
 
 
