@@ -23,6 +23,13 @@ the renderer as notation: the templates print it through ``portal_age``'s ``|use
 which writes ``｜《》`` as character references (the same characters on screen), and the
 renderer reads only literal ones. Base and reading are copied from the page's own source,
 already escaped, so the renderer adds no characters but the ruby tags.
+
+A name with the reading its owner gave (a tool's, a school's, a class's ``よみがな``) comes
+in a second notation that only ``portal_age``'s ``with_reading`` writes: the Unicode
+interlinear annotation characters, ``U+FFF9 base U+FFFA reading U+FFFB``, around the escaped
+name and reading. It becomes the same ruby over the whole name in text, and the reading alone
+where markup cannot go. ``|user_text`` writes these three characters as character references
+too, so user data cannot make one either.
 """
 
 from __future__ import annotations
@@ -38,6 +45,11 @@ KANA = "\u3041-\u3096\u309d\u309e\u30a1-\u30fa\u30fc-\u30fe\u30fb\u3000 "
 KANJI_RE = re.compile(f"[{KANJI}]")
 _READING_RE = re.compile(f"[{KANA}]+")
 NOTATION_RE = re.compile(f"｜(?P<base>[{KANJI}]+)《(?P<reading>[^《》｜<>]{{1,64}})》")
+# A name and its reading (``portal_age.with_reading``), both escaped text: no tag, no anchor.
+ANCHOR, SEPARATOR, TERMINATOR = "\ufff9", "\ufffa", "\ufffb"
+NAMED_RE = re.compile(
+    "\ufff9(?P<base>[^\ufff9-\ufffb<>]+)\ufffa(?P<reading>[^\ufff9-\ufffb<>]+)\ufffb"
+)
 # Tags and comments of the page, between which lies text. Attribute values of our own pages
 # never hold a raw ">" (Django escapes it).
 _TOKEN_RE = re.compile(r"<!--.*?-->|<[^>]*>", re.DOTALL)
@@ -56,17 +68,21 @@ def _pair(match: re.Match[str]) -> tuple[str, str] | None:
     return base, reading
 
 
+def _ruby(base: str, reading: str) -> str:
+    return f"<ruby>{base}<rp>（</rp><rt>{reading}</rt><rp>）</rp></ruby>"
+
+
 def to_ruby(text: str) -> str:
     """Turn the notation in ``text`` (HTML text, already escaped) into ``<ruby>`` elements."""
 
     def ruby(match: re.Match[str]) -> str:
         pair = _pair(match)
-        if pair is None:
-            return match.group(0)
-        base, reading = pair
-        return f"<ruby>{base}<rp>（</rp><rt>{reading}</rt><rp>）</rp></ruby>"
+        return match.group(0) if pair is None else _ruby(*pair)
 
-    return NOTATION_RE.sub(ruby, text)
+    def named(match: re.Match[str]) -> str:
+        return _ruby(match.group("base"), match.group("reading"))
+
+    return NOTATION_RE.sub(ruby, NAMED_RE.sub(named, text))
 
 
 def to_plain(text: str) -> str:
@@ -76,12 +92,12 @@ def to_plain(text: str) -> str:
         pair = _pair(match)
         return match.group(0) if pair is None else pair[1]
 
-    return NOTATION_RE.sub(reading, text)
+    return NOTATION_RE.sub(reading, NAMED_RE.sub(r"\g<reading>", text))
 
 
 def render_page(html: str) -> str:
     """Render the notation in a whole HTML page: ruby in text, readings where no markup goes."""
-    if "《" not in html:
+    if "《" not in html and ANCHOR not in html:
         return html
     out: list[str] = []
     raw: str | None = None  # inside <script>/<style>: the element whose end tag we wait for

@@ -1,5 +1,6 @@
 """The school administration pages (``/school/…``): a school administrator's own school, a board
-administrator's schools — their people, classes and placed tools, and a child's new password.
+administrator's schools — their people, classes and placed tools, a child's new password, and
+the readings (よみがな) of the school's name and its classes' titles.
 
 Who administers what is ``roster.administration``'s rule; anything outside it answers 404, the
 same as a missing object. Views parse, authorize through ``_school``/``_member``, call the
@@ -12,18 +13,23 @@ from http import HTTPStatus
 from typing import Any
 
 from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from roster import administration
 from roster.models import Org, OrgType, SchoolClass, User
 from sso import throttling
 from tools_registry import visibility
 from tools_registry.models import Placement
+
+from .readings import give_school_readings, reading_form_field
 
 
 def _acting(request: HttpRequest) -> User:
@@ -83,6 +89,70 @@ class PasswordForm(forms.Form):
         if self.cleaned_data["mode"] == "choose":
             return str(self.cleaned_data["password1"])
         return None
+
+
+class ReadingsForm(forms.Form):
+    """The readings of a school's name (``school``) and of each class's title (``class-<pk>``)."""
+
+    def __init__(self, school: Org, classes: list[SchoolClass], *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        self.classes = classes
+        self.fields["school"] = reading_form_field(
+            gettext("%(name)s のよみがな") % {"name": school.name}, initial=school.name_kana
+        )
+        for k in classes:
+            self.fields[f"class-{k.pk}"] = reading_form_field(
+                gettext("%(name)s のよみがな") % {"name": k.title}, initial=k.title_kana
+            )
+
+    def class_fields(self) -> list[forms.BoundField]:
+        return [self[f"class-{k.pk}"] for k in self.classes]
+
+    def class_readings(self) -> dict[int, str]:
+        return {k.pk: self.cleaned_data[f"class-{k.pk}"] for k in self.classes}
+
+
+def _readings_page(
+    request: HttpRequest, org: Org, form: ReadingsForm, status: int = HTTPStatus.OK
+) -> HttpResponse:
+    context = {"school": org, "form": form}
+    return render(request, "portal/school/readings.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def readings(request: HttpRequest, school_id: str) -> HttpResponse:
+    """The readings of the school's name and its classes' titles (furigana for P1–P3)."""
+    org = _school(request, school_id)
+    classes = [row.school_class for row in administration.classes_of(_acting(request), org)]
+    if request.method != "POST":
+        return _readings_page(request, org, ReadingsForm(org, classes))
+    form = ReadingsForm(org, classes, request.POST)
+    if form.is_valid():
+        try:
+            changed = give_school_readings(
+                acting_user=_acting(request),
+                school=org,
+                school_reading=form.cleaned_data["school"],
+                class_readings=form.class_readings(),
+            )
+        except administration.NotAdministered:
+            raise Http404 from None
+        except ValidationError as e:  # checked by the form already; the action checks again
+            form.add_error(None, e)
+        else:
+            messages.success(
+                request,
+                ngettext(
+                    "よみがなを保存しました（%(n)d件）。",
+                    "よみがなを保存しました（%(n)d件）。",
+                    changed,
+                )
+                % {"n": changed},
+            )
+            return redirect("portal:school", org.sourced_id)
+    return _readings_page(request, org, form, HTTPStatus.BAD_REQUEST)
 
 
 @login_required

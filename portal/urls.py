@@ -42,6 +42,7 @@ urlpatterns = [
     ),
     path("school/<uuid:school_id>", school_admin.school, name="school"),
     path("school/<uuid:school_id>/people", school_admin.people, name="school_people"),
+    path("school/<uuid:school_id>/readings", school_admin.readings, name="school_readings"),
     path(
         "school/<uuid:school_id>/people/<uuid:user_id>", school_admin.person, name="school_person"
     ),

@@ -30,6 +30,8 @@ from tools_registry.errors import ToolKeyError
 from tools_registry.models import PrivacyLevel, Service, Tool
 from tools_registry.tool_keys import JwksUnreachable
 
+from .readings import give_tool_reading, reading_form_field
+
 
 def _vendor(request: HttpRequest) -> User:
     user = request.user
@@ -67,6 +69,8 @@ class ToolForm(forms.Form):
     the field they name."""
 
     name = forms.CharField(label=_("ツールの名前（client_name・必須）"), required=False)
+    # Not a registration value: the portal's own (the furigana of the name on the tiles).
+    name_kana = reading_form_field(_("ツールの名前のよみがな"))
     description = forms.CharField(
         label=_("説明"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
@@ -137,9 +141,10 @@ class ToolForm(forms.Form):
         super().__init__(*args, **kwargs)
 
     @classmethod
-    def of(cls, values: vendor_tools.ToolValues) -> ToolForm:
+    def of(cls, values: vendor_tools.ToolValues, *, name_kana: str = "") -> ToolForm:
         initial = {
             "name": values.name,
+            "name_kana": name_kana,
             "description": values.description,
             "domain": values.domain,
             "initiate_login_uri": values.initiate_login_uri,
@@ -246,9 +251,14 @@ def _form_page(
 def _save(request: HttpRequest, tool: Tool | None) -> HttpResponse:
     form = ToolForm(request.POST)
     if form.is_valid():
+        vendor = _vendor(request)
         try:
             registration = vendor_tools.save_vendor_tool(
-                acting_user=_vendor(request), values=form.values(), tool=tool
+                acting_user=vendor, values=form.values(), tool=tool
+            )
+            # The reading is checked already (the form): it cannot fail once the tool is saved.
+            give_tool_reading(
+                acting_user=vendor, tool=registration.tool, reading=form.cleaned_data["name_kana"]
             )
         except vendor_tools.NotVendorTool:
             raise Http404 from None
@@ -280,7 +290,8 @@ def edit_tool(request: HttpRequest, slug: str) -> HttpResponse:
     tool = _tool(request, slug)
     if request.method == "POST":
         return _save(request, tool)
-    return _form_page(request, ToolForm.of(vendor_tools.tool_values(tool.registration)), tool)
+    values = vendor_tools.tool_values(tool.registration)
+    return _form_page(request, ToolForm.of(values, name_kana=tool.name_kana), tool)
 
 
 def _tool_page(

@@ -11,6 +11,7 @@ import uuid
 
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -27,6 +28,29 @@ def school_year_of(day: datetime.date) -> int:
     return day.year if day.month >= 4 else day.year - 1
 
 
+# A name's reading (よみがな), shown as furigana over the name to the youngest children
+# (``portal.age``'s kana style): hiragana, katakana, the prolonged sound mark, the middle dot
+# and spaces — the readings ``portal.furigana`` accepts.
+READING_MAX_LENGTH = 100
+validate_reading = RegexValidator(
+    r"\A[\u3041-\u3096\u309d\u309e\u30a1-\u30fa\u30fc-\u30fe\u30fb\u3000 ]+\Z",
+    _("よみがなは、ひらがなかカタカナで書いてください（漢字・英字・数字・記号は使えません）。"),
+    code="invalid_reading",
+)
+READING_HELP = _("ひらがなかカタカナで（任意）。1〜3年生の画面で、名前にふりがなとして付きます。")
+
+
+def reading_field() -> models.CharField[str, str]:
+    """The optional reading of a name (``validate_reading``)."""
+    return models.CharField(
+        _("よみがな"),
+        max_length=READING_MAX_LENGTH,
+        blank=True,
+        validators=[validate_reading],
+        help_text=READING_HELP,
+    )
+
+
 class OrgType(models.TextChoices):
     DISTRICT = "district", _("教育委員会")
     SCHOOL = "school", _("学校")
@@ -35,6 +59,7 @@ class OrgType(models.TextChoices):
 class Org(models.Model):
     sourced_id = models.UUIDField(_("sourcedId"), default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(_("名称"), max_length=200)
+    name_kana = reading_field()
     type = models.CharField(_("種別"), max_length=16, choices=OrgType.choices)
     identifier = models.CharField(
         _("学校コード等"), max_length=32, blank=True, help_text=_("文部科学省の学校コードなど")
@@ -117,6 +142,7 @@ class SchoolClass(models.Model):
 
     sourced_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     title = models.CharField(_("名称"), max_length=200)
+    title_kana = reading_field()
     class_code = models.CharField(_("クラス コード"), max_length=64, blank=True)
     class_type = models.CharField(_("種別"), max_length=16, choices=ClassType.choices)
     course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="classes")

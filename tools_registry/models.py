@@ -10,7 +10,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from roster.models import Org, SchoolClass
+from roster.models import Org, SchoolClass, reading_field
 
 
 def new_client_id() -> str:
@@ -74,6 +74,8 @@ class ApprovalStatus(models.TextChoices):
 class Tool(models.Model):
     slug = models.SlugField(_("識別子"), max_length=64, unique=True)
     name = models.CharField(_("名称"), max_length=200)
+    # The reading of ``name``; placements titled with the name show it (``portal_age``).
+    name_kana = reading_field()
     name_en = models.CharField(_("英語名"), max_length=200, blank=True)
     description = models.TextField(_("説明"), blank=True)
     kind = models.CharField(_("種類"), max_length=16, choices=ToolKind.choices)

@@ -10,10 +10,34 @@ from django.core.management.base import BaseCommand, CommandParser
 from demo_tools.setup import provision_lrs_credentials, register_demo_tools
 from lti_platform.keys import ensure_keys
 from roster.demo import BOARD_CODE, DEMO_PASSWORD, create_demo_roster
-from roster.models import Org, OrgType
+from roster.models import Org, OrgType, SchoolClass
 from sso.mfa_demo import give_demo_authenticators
 from studylog.forwarder import set_password
 from studylog.models import LrsEndpoint
+from tools_registry.models import Tool
+
+# The readings (よみがな) of the names the demo's first-graders read (furigana in the kana
+# style): the board and the schools by code, the P1–P3 classes by (school code, class code),
+# the tools by slug. まなびドリル has no kanji and needs none.
+ORG_READINGS = {
+    BOARD_CODE: "まなびし きょういく いいんかい",
+    "B113210000010": "まなびしりつ さくらしょうがっこう",
+    "C113210000019": "まなびしりつ みどりちゅうがっこう",
+}
+CLASS_READINGS = {("B113210000010", "1-1"): "いちねん いちくみ"}
+TOOL_READINGS = {"demo-textbook": "デジタルきょうかしょ", "demo-cbt": "シービーティー テスト"}
+
+
+def give_demo_readings() -> None:
+    """Give the demo's names their readings (idempotent, like the rest of the seed)."""
+    for code, reading in ORG_READINGS.items():
+        Org.objects.filter(identifier=code).update(name_kana=reading)
+    for (school, klass), reading in CLASS_READINGS.items():
+        SchoolClass.objects.filter(school__identifier=school, class_code=klass).update(
+            title_kana=reading
+        )
+    for slug, reading in TOOL_READINGS.items():
+        Tool.objects.filter(slug=slug).update(name_kana=reading)
 
 
 def demo_lrs(url: str, username: str, password: str) -> LrsEndpoint:
@@ -47,6 +71,7 @@ class Command(BaseCommand):
         base_url = options["base_url"] or settings.LTI_ISSUER
         register_demo_tools(base_url, settings.LTI_ISSUER)
         provision_lrs_credentials(base_url, settings.LTI_ISSUER)  # the tools' own statements
+        give_demo_readings()
         if options["lrs_url"]:
             lrs = demo_lrs(options["lrs_url"], options["lrs_user"], options["lrs_password"])
             self.stdout.write(f"\n学習記録（xAPI）の送信先 LRS: {lrs.url}")
