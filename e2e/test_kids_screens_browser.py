@@ -72,6 +72,11 @@ def test_a_first_graders_home_scores_and_error_pages(
     expect(page.locator("footer").get_by_role("button", name="English")).to_be_visible()
     switch = page.get_by_test_id("switch-user").bounding_box()
     assert switch is not None and switch["height"] >= 60, switch  # a big target
+    # The names the school and the vendor gave readings (seed_demo): ruby over the whole name.
+    textbook = page.get_by_test_id("tile-textbook")
+    expect(textbook.locator(".tile-title ruby rt")).to_have_text("デジタルきょうかしょ")
+    expect(page.locator("p.subtle ruby rt")).to_have_text("いちねん いちくみ")
+    assert_furigana(page, at_least=2)
     shoot(page, artifacts_dir, "home")
 
     page.goto("/my/scores")
