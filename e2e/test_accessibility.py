@@ -67,7 +67,11 @@ def test_the_school_administrators_pages(context: BrowserContext, demo_server: D
     page.goto("/school")
     expect(page).to_have_url(re.compile(r"/school/[0-9a-f-]{36}$"))
     assert_accessible(page)
-    page.goto(page.url + "/people")
+    school = page.url
+    page.get_by_test_id("school-readings-link").click()
+    expect(page).to_have_url(school + "/readings")
+    assert_accessible(page)
+    page.goto(school + "/people")
     assert_accessible(page)
     page.locator("main tbody a").first.click()
     expect(page).to_have_url(re.compile(r"/people/[0-9a-f-]{36}$"))
