@@ -29,6 +29,7 @@ from django.db import connection
 from .busy import DatabaseBusy, busy_timeout
 
 _thread_lock = threading.Lock()
+_held = threading.local()  # .depth: how deep this thread is in serialized_writes blocks
 _files: dict[str, int] = {}
 _clock = time.monotonic  # a seam for tests
 _SLACK = 0.05  # seconds of queue wait not worth a PRAGMA
@@ -44,10 +45,22 @@ def _lock_fd(path: str) -> int:
 
 @contextlib.contextmanager
 def serialized_writes() -> Iterator[None]:
-    """Hold around a short write transaction on SQLite; do nothing on other databases."""
+    """Hold around a short write transaction on SQLite; do nothing on other databases.
+
+    Re-entrant in a thread: an action that composes others (each holding it around its own
+    ``atomic()``) holds it once around the whole transaction, and the inner ones pass through.
+    """
     name = str(connection.settings_dict.get("NAME", ""))
     if connection.vendor != "sqlite" or not name or name.startswith((":memory:", "file:")):
         yield
+        return
+    depth = getattr(_held, "depth", 0)
+    if depth:
+        _held.depth = depth + 1
+        try:
+            yield
+        finally:
+            _held.depth = depth
         return
     budget = busy_timeout()
     deadline = _clock() + budget
@@ -62,9 +75,11 @@ def serialized_writes() -> Iterator[None]:
             remaining = deadline - _clock()
             if remaining < budget - _SLACK:
                 _set_busy_timeout(max(0.0, remaining))
+            _held.depth = 1
             try:
                 yield
             finally:
+                _held.depth = 0
                 if remaining < budget - _SLACK:
                     with contextlib.suppress(sqlite3.Error):  # keep the error being raised
                         _set_busy_timeout(budget)

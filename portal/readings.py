@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from audit import trail
 from dbtools.writelock import serialized_writes
+from lti_platform import vendor_tools
 from roster import administration
 from roster.models import (
     READING_HELP,
@@ -27,7 +28,7 @@ from roster.models import (
     User,
     validate_reading,
 )
-from tools_registry.models import Tool
+from tools_registry.models import Registration, Tool
 
 TOO_LONG = _("よみがなは%(limit_value)d文字以内で書いてください（いまは%(show_value)d文字です）。")
 
@@ -79,6 +80,27 @@ def give_tool_reading(*, acting_user: User, tool: Tool, reading: str) -> bool:
         )
     tool.name_kana = reading
     return True
+
+
+def save_vendor_tool(
+    *,
+    acting_user: User,
+    values: vendor_tools.ToolValues,
+    tool: Tool | None,
+    reading: str,
+) -> Registration:
+    """The vendor console's save: the tool (``lti_platform.vendor_tools.save_vendor_tool``) and
+    its name's reading in one transaction, so that both are stored or neither is.
+
+    Raises what those two raise (``NotVendorTool``, ``ToolValuesInvalid``, ``ValidationError``
+    for a reading that is not kana); nothing is stored then."""
+    _check([reading])
+    with serialized_writes(), transaction.atomic():
+        registration = vendor_tools.save_vendor_tool(
+            acting_user=acting_user, values=values, tool=tool
+        )
+        give_tool_reading(acting_user=acting_user, tool=registration.tool, reading=reading)
+    return registration
 
 
 def give_school_readings(

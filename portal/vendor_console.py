@@ -30,7 +30,8 @@ from tools_registry.errors import ToolKeyError
 from tools_registry.models import PrivacyLevel, Service, Tool
 from tools_registry.tool_keys import JwksUnreachable
 
-from .readings import give_tool_reading, reading_form_field
+from . import readings
+from .readings import reading_form_field
 
 
 def _vendor(request: HttpRequest) -> User:
@@ -251,14 +252,12 @@ def _form_page(
 def _save(request: HttpRequest, tool: Tool | None) -> HttpResponse:
     form = ToolForm(request.POST)
     if form.is_valid():
-        vendor = _vendor(request)
         try:
-            registration = vendor_tools.save_vendor_tool(
-                acting_user=vendor, values=form.values(), tool=tool
-            )
-            # The reading is checked already (the form): it cannot fail once the tool is saved.
-            give_tool_reading(
-                acting_user=vendor, tool=registration.tool, reading=form.cleaned_data["name_kana"]
+            registration = readings.save_vendor_tool(
+                acting_user=_vendor(request),
+                values=form.values(),
+                tool=tool,
+                reading=form.cleaned_data["name_kana"],
             )
         except vendor_tools.NotVendorTool:
             raise Http404 from None

@@ -214,6 +214,38 @@ def test_a_writer_queue_busy_past_the_budget_is_database_busy(short_busy_timeout
     assert not holder.is_alive()
 
 
+def test_the_writer_queue_is_reentrant_in_a_thread_and_held_until_the_outermost_block_ends(
+    short_busy_timeout: None,
+) -> None:
+    """An action composed of others (each queueing for its own write) holds the queue once
+    around the whole transaction: the inner blocks pass through, and another thread waits
+    until the outermost block ends."""
+
+    def another_thread_enters() -> bool:
+        entered: list[bool] = []
+
+        def enter() -> None:
+            try:
+                with writelock.serialized_writes():
+                    entered.append(True)
+            except busy.DatabaseBusy:
+                entered.append(False)
+            finally:
+                connection.close()
+
+        thread = threading.Thread(target=enter)
+        thread.start()
+        thread.join(timeout=60)
+        assert not thread.is_alive()
+        return entered == [True]
+
+    with writelock.serialized_writes():
+        with writelock.serialized_writes(), transaction.atomic():
+            pass
+        assert not another_thread_enters()  # still held by the outer block
+    assert another_thread_enters()
+
+
 def test_a_locked_database_is_busy_and_other_errors_are_not(held: Lock) -> None:
     with held(), pytest.raises(OperationalError) as locked:
         with transaction.atomic():

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from django.template import engines
 from django.urls import path
@@ -24,6 +25,7 @@ from demo_tools.management.commands.seed_demo import (
     TOOL_READINGS,
     give_demo_readings,
 )
+from portal import readings
 from portal.furigana import render_page, to_plain, to_ruby
 from portal.templatetags.portal_age import user_text, with_reading
 from roster.models import Org, SchoolClass, User, validate_reading
@@ -37,7 +39,7 @@ from tests.factories import (
 )
 from tests.portal.test_vendor_console import GOOD, field_error, signed_in, vendor
 from tests.portal.test_vendor_console import vendor_registration as registered
-from tools_registry.models import Placement, Tool
+from tools_registry.models import Placement, Registration, Tool
 
 NOT_KANA = "よみがなは、ひらがなかカタカナで書いてください（漢字・英字・数字・記号は使えません）。"
 TOO_LONG = "よみがなは100文字以内で書いてください（いまは101文字です）。"
@@ -142,6 +144,35 @@ def test_a_bad_reading_is_refused_and_nothing_of_the_tool_is_stored(
     assert response.status_code == HTTPStatus.BAD_REQUEST
     assert field_error(response.content.decode(), "name_kana", message)
     assert (list(Tool.objects.values_list()), AuditEvent.objects.count()) == before
+
+
+def test_the_tool_and_its_reading_are_stored_together_or_not_at_all(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A failure after the tool's own write (here the reading's) takes the tool's change back."""
+    owner = vendor("vendor-a")
+    registered(owner, "a-drill", jwks_url="https://a-drill.example/jwks")
+    before = (
+        list(Tool.objects.values_list()),
+        list(Registration.objects.values_list()),
+        AuditEvent.objects.count(),
+    )
+
+    def fail(**kwargs: object) -> bool:
+        raise DatabaseError("disk I/O error")
+
+    monkeypatch.setattr(readings, "give_tool_reading", fail)
+    with pytest.raises(DatabaseError):
+        signed_in(owner).post(
+            "/vendor/tools/a-drill/edit",
+            {**GOOD, "name": "新しい計算ドリル", "name_kana": "あたらしいけいさんドリル"},
+        )
+    after = (
+        list(Tool.objects.values_list()),
+        list(Registration.objects.values_list()),
+        AuditEvent.objects.count(),
+    )
+    assert after == before
 
 
 def test_a_new_tool_is_registered_with_its_reading() -> None:
