@@ -31,20 +31,23 @@ def check_signing_key(app_configs: Any = None, **kwargs: Any) -> list[Error]:
 
 @register(Tags.security, deploy=True)
 def check_key_encryption_key(app_configs: Any = None, **kwargs: Any) -> list[Warning]:
-    """lti_platform.W010 (``check --deploy``): no MANABI_KEY_ENCRYPTION_KEYS, so the signing
-    keys are encrypted with a key derived from SECRET_KEY — by default ``secret_key`` in the data
+    """lti_platform.W010 (``check --deploy``): no MANABI_KEY_ENCRYPTION_KEYS, so the secrets at
+    rest (``dbtools.at_rest``: signing keys, LRS passwords, IdP client secrets, MFA secrets) are
+    encrypted with a key derived from SECRET_KEY — by default ``secret_key`` in the data
     directory, beside the database: whoever copies the directory or a backup of it can decrypt
-    the keys and sign launches as the platform."""
+    them and, with the keys, sign launches as the platform."""
     if settings.LTI_KEY_ENCRYPTION_KEYS:
         return []
     return [
         Warning(
-            "The LTI signing keys are encrypted at rest with a key derived from SECRET_KEY "
+            "The secrets kept in the database (LTI signing keys, LRS passwords, IdP client "
+            "secrets, MFA secrets) are encrypted at rest with a key derived from SECRET_KEY "
             "(with the default secret key file, the data directory alone decrypts them).",
             hint=(
                 "Set MANABI_KEY_ENCRYPTION_KEYS to a Fernet key kept outside the data directory "
                 'and its backups (generate one with `python -c "from cryptography.fernet import '
-                'Fernet; print(Fernet.generate_key().decode())"`).'
+                'Fernet; print(Fernet.generate_key().decode())"`), then run `manage.py '
+                "reencrypt_secrets` to put the secrets already stored under it."
             ),
             id="lti_platform.W010",
         )

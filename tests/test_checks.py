@@ -10,12 +10,14 @@ from django.core.checks import Tags, Warning, run_checks
 from lti_platform.checks import check_key_encryption_key
 
 W010 = Warning(
-    "The LTI signing keys are encrypted at rest with a key derived from SECRET_KEY (with the "
-    "default secret key file, the data directory alone decrypts them).",
+    "The secrets kept in the database (LTI signing keys, LRS passwords, IdP client secrets, MFA "
+    "secrets) are encrypted at rest with a key derived from SECRET_KEY (with the default secret "
+    "key file, the data directory alone decrypts them).",
     hint=(
         "Set MANABI_KEY_ENCRYPTION_KEYS to a Fernet key kept outside the data directory and its "
         'backups (generate one with `python -c "from cryptography.fernet import Fernet; '
-        'print(Fernet.generate_key().decode())"`).'
+        'print(Fernet.generate_key().decode())"`), then run `manage.py reencrypt_secrets` to '
+        "put the secrets already stored under it."
     ),
     id="lti_platform.W010",
 )
