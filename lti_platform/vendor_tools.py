@@ -448,8 +448,17 @@ def check_tool_values(values: ToolValues) -> tuple[dr.ClientMetadata, str]:
         )
     except dr.InvalidClientMetadata as exc:
         name = next((f for prefix, f in _ERROR_FIELDS if exc.description.startswith(prefix)), "")
-        raise ToolValuesInvalid(exc.description, field=name) from exc
+        raise ToolValuesInvalid(_rule_broken(exc.description), field=name) from exc
     return metadata, (public_key_pem(values.public_key) if values.public_key else "")
+
+
+def _rule_broken(rule: str) -> str:
+    """A Dynamic Registration rule the values break, said in the vendor's language, with the
+    rule's own words after it (the metadata field and what it requires, as the spec names them,
+    which is what the vendor's tool documentation and the Dynamic Registration error say too)."""
+    if rule.endswith((": required", ": a non-empty array is required")):
+        return _("入力してください（%(rule)s）。") % {"rule": rule}
+    return _("LTI の登録の規則に合いません（%(rule)s）。") % {"rule": rule}
 
 
 def _snapshot(registration: Registration) -> dict[str, Any]:

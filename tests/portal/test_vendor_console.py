@@ -216,48 +216,78 @@ def test_another_vendors_tool_is_not_found_and_nothing_changes() -> None:
 
 # --- the registration made by hand -----------------------------------------------------------
 
+
+def broken(rule: str) -> str:
+    """The form's message for a Dynamic Registration rule the values break: Japanese first,
+    then the rule in the spec's own words."""
+    return f"LTI の登録の規則に合いません（{rule}）。"
+
+
+def required(rule: str) -> str:
+    """The form's message for a value Dynamic Registration requires."""
+    return f"入力してください（{rule}）。"
+
+
 BAD_CASES = [
     (
         "redirect_uris",
         {"redirect_uris": "http://tool.example.jp/lti/launch"},
-        "redirect_uris[0]: must be https (http only on localhost): "
-        "http://tool.example.jp/lti/launch",
+        broken(
+            "redirect_uris[0]: must be https (http only on localhost): "
+            "http://tool.example.jp/lti/launch"
+        ),
     ),
     (
         "target_link_uri",
         {"target_link_uri": "https://elsewhere.example.com/launch"},
-        f"{TOOL_CONFIG}.target_link_uri: https://elsewhere.example.com/launch is outside the "
-        "tool's domain tool.example.jp",
+        broken(
+            f"{TOOL_CONFIG}.target_link_uri: https://elsewhere.example.com/launch is outside the "
+            "tool's domain tool.example.jp"
+        ),
     ),
     (
         "jwks_url",
         {"jwks_url": "https://keys.example.net/jwks.json"},
-        "jwks_uri: https://keys.example.net/jwks.json is outside the tool's domain tool.example.jp",
+        broken(
+            "jwks_uri: https://keys.example.net/jwks.json is outside the tool's domain "
+            "tool.example.jp"
+        ),
     ),
     (
         "deep_linking_url",
         {"deep_linking_url": "http://tool.example.jp/dl"},
-        f"{TOOL_CONFIG}.messages[0].target_link_uri: must be https (http only on localhost): "
-        "http://tool.example.jp/dl",
+        broken(
+            f"{TOOL_CONFIG}.messages[0].target_link_uri: must be https (http only on localhost): "
+            "http://tool.example.jp/dl"
+        ),
     ),
-    ("name", {"name": ""}, "client_name: required"),
-    ("initiate_login_uri", {"initiate_login_uri": ""}, "initiate_login_uri: required"),
-    ("redirect_uris", {"redirect_uris": ""}, "redirect_uris: a non-empty array is required"),
+    ("name", {"name": ""}, required("client_name: required")),
+    ("initiate_login_uri", {"initiate_login_uri": ""}, required("initiate_login_uri: required")),
+    (
+        "redirect_uris",
+        {"redirect_uris": ""},
+        required("redirect_uris: a non-empty array is required"),
+    ),
     (
         "target_link_uri",
         {"target_link_uri": ""},
-        f"{TOOL_CONFIG}.target_link_uri: required",
+        required(f"{TOOL_CONFIG}.target_link_uri: required"),
     ),
     (
         "domain",
         {"domain": "not a domain"},
-        f"{TOOL_CONFIG}.domain: a host name (optionally with a port) is required, "
-        "not 'not a domain'",
+        broken(
+            f"{TOOL_CONFIG}.domain: a host name (optionally with a port) is required, "
+            "not 'not a domain'"
+        ),
     ),
     (
         "custom_parameters",
         {"custom_parameters": "grade=5"},
-        f"{TOOL_CONFIG}.custom_parameters: grade is set by the platform and cannot be configured",
+        broken(
+            f"{TOOL_CONFIG}.custom_parameters: grade is set by the platform and cannot be "
+            "configured"
+        ),
     ),
     (
         "custom_parameters",
