@@ -14,6 +14,7 @@ from typing import Any
 
 from django import forms
 from django.db import transaction
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from audit import trail
@@ -23,6 +24,7 @@ from roster import administration
 from roster.models import (
     READING_HELP,
     READING_MAX_LENGTH,
+    HasReading,
     Org,
     SchoolClass,
     User,
@@ -33,16 +35,29 @@ from tools_registry.models import Registration, Tool
 TOO_LONG = _("よみがなは%(limit_value)d文字以内で書いてください（いまは%(show_value)d文字です）。")
 
 
-def reading_form_field(label: Any, **kwargs: Any) -> forms.CharField:
-    """An optional reading's form field: kana only, at most ``READING_MAX_LENGTH``."""
+STALE = _(
+    "「%(name)s」という名前だったときのよみがな「%(reading)s」は、名前が変わったので付いて"
+    "いません。いまの名前にも合っていれば、もう一度書いてください。"
+)
+
+
+def reading_form_field(label: Any, named: HasReading | None = None) -> forms.CharField:
+    """An optional reading's form field: kana only, at most ``READING_MAX_LENGTH``; for
+    ``named``, its name's current reading, and a word on a reading given for an earlier name."""
+    help_text: Any = READING_HELP
+    stale = named.stale_reading if named is not None else None
+    if stale is not None:
+        help_text = format_lazy(
+            "{} {}", READING_HELP, STALE % {"name": stale[0], "reading": stale[1]}
+        )
     return forms.CharField(
         label=label,
         required=False,
         max_length=READING_MAX_LENGTH,
         validators=[validate_reading],
         error_messages={"max_length": TOO_LONG},
-        help_text=READING_HELP,
-        **kwargs,
+        help_text=help_text,
+        initial=named.reading if named is not None else "",
     )
 
 
@@ -66,10 +81,11 @@ def give_tool_reading(*, acting_user: User, tool: Tool, reading: str) -> bool:
     _check([reading])
     with serialized_writes(), transaction.atomic():
         current = Tool.objects.select_for_update().get(pk=tool.pk)
-        if current.name_kana == reading:
+        before = current.name_kana
+        fields = current.give_reading(reading)
+        if not fields:
             return False
-        before, current.name_kana = current.name_kana, reading
-        current.save(update_fields=["name_kana"])
+        current.save(update_fields=fields)
         trail.record(
             actor=acting_user,
             action="tool.reading",
@@ -78,7 +94,7 @@ def give_tool_reading(*, acting_user: User, tool: Tool, reading: str) -> bool:
             before={"name_kana": before},
             after={"name_kana": reading},
         )
-    tool.name_kana = reading
+    tool.give_reading(reading)
     return True
 
 
@@ -128,10 +144,10 @@ def give_school_readings(
         named += [(k, "title_kana", class_readings[k.pk]) for k in classes]
         for target, field, reading in named:
             before = getattr(target, field)
-            if before == reading:
+            fields = target.give_reading(reading)
+            if not fields:
                 continue
-            setattr(target, field, reading)
-            target.save(update_fields=[field])
+            target.save(update_fields=fields)
             trail.record(
                 actor=acting_user,
                 action="org.reading" if isinstance(target, Org) else "class.reading",

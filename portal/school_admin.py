@@ -99,11 +99,11 @@ class ReadingsForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.classes = classes
         self.fields["school"] = reading_form_field(
-            gettext("%(name)s のよみがな") % {"name": school.name}, initial=school.name_kana
+            gettext("%(name)s のよみがな") % {"name": school.name}, school
         )
         for k in classes:
             self.fields[f"class-{k.pk}"] = reading_form_field(
-                gettext("%(name)s のよみがな") % {"name": k.title}, initial=k.title_kana
+                gettext("%(name)s のよみがな") % {"name": k.title}, k
             )
 
     def class_fields(self) -> list[forms.BoundField]:

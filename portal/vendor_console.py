@@ -64,6 +64,9 @@ def _lines(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
+NAME_KANA_LABEL = _("ツールの名前のよみがな")
+
+
 class ToolForm(forms.Form):
     """The registration made by hand. Which values are required and what they must be is the
     Dynamic Registration's rule (``vendor_tools.check_tool_values``): its errors come back to
@@ -71,7 +74,7 @@ class ToolForm(forms.Form):
 
     name = forms.CharField(label=_("ツールの名前（client_name・必須）"), required=False)
     # Not a registration value: the portal's own (the furigana of the name on the tiles).
-    name_kana = reading_form_field(_("ツールの名前のよみがな"))
+    name_kana = reading_form_field(NAME_KANA_LABEL)
     description = forms.CharField(
         label=_("説明"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
@@ -137,15 +140,17 @@ class ToolForm(forms.Form):
         error_messages={"required": _("受け取る個人情報を選んでください。")},
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, tool: Tool | None = None, **kwargs: Any) -> None:
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
+        if tool is not None:
+            self.fields["name_kana"] = reading_form_field(NAME_KANA_LABEL, tool)
 
     @classmethod
-    def of(cls, values: vendor_tools.ToolValues, *, name_kana: str = "") -> ToolForm:
+    def of(cls, values: vendor_tools.ToolValues, tool: Tool) -> ToolForm:
+        """The form of ``tool``'s registration ``values``, with its name's current reading."""
         initial = {
             "name": values.name,
-            "name_kana": name_kana,
             "description": values.description,
             "domain": values.domain,
             "initiate_login_uri": values.initiate_login_uri,
@@ -158,7 +163,7 @@ class ToolForm(forms.Form):
             "services": list(values.services),
             "privacy_level": values.privacy_level,
         }
-        return cls(initial=initial)
+        return cls(initial=initial, tool=tool)
 
     def clean_custom_parameters(self) -> dict[str, str]:
         custom: dict[str, str] = {}
@@ -250,7 +255,7 @@ def _form_page(
 
 
 def _save(request: HttpRequest, tool: Tool | None) -> HttpResponse:
-    form = ToolForm(request.POST)
+    form = ToolForm(request.POST, tool=tool)
     if form.is_valid():
         try:
             registration = readings.save_vendor_tool(
@@ -290,7 +295,7 @@ def edit_tool(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method == "POST":
         return _save(request, tool)
     values = vendor_tools.tool_values(tool.registration)
-    return _form_page(request, ToolForm.of(values, name_kana=tool.name_kana), tool)
+    return _form_page(request, ToolForm.of(values, tool), tool)
 
 
 def _tool_page(

@@ -1,12 +1,26 @@
+from typing import Any
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from .models import AcademicSession, Course, Enrollment, Org, SchoolClass, User
+from .models import AcademicSession, Course, Enrollment, HasReading, Org, SchoolClass, User
+
+
+class ReadingAdmin(admin.ModelAdmin):
+    """The admin of a ``HasReading`` model: a reading written in the form is the reading of
+    the name saved with it; a name changed alone keeps no reading (``current_reading``)."""
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        kana = obj.reading_fields[1] if isinstance(obj, HasReading) else None
+        if kana is not None and kana in form.changed_data:
+            obj.give_reading(getattr(obj, kana))
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(Org)
-class OrgAdmin(admin.ModelAdmin):
+class OrgAdmin(ReadingAdmin):
     list_display = ["name", "type", "identifier", "parent"]
     list_filter = ["type"]
     search_fields = ["name", "identifier"]
@@ -29,7 +43,7 @@ class EnrollmentInline(admin.TabularInline):
 
 
 @admin.register(SchoolClass)
-class SchoolClassAdmin(admin.ModelAdmin):
+class SchoolClassAdmin(ReadingAdmin):
     list_display = ["title", "class_code", "class_type", "school"]
     list_filter = ["school", "class_type"]
     inlines = [EnrollmentInline]

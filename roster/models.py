@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import uuid
+from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
@@ -51,15 +52,73 @@ def reading_field() -> models.CharField[str, str]:
     )
 
 
+def reading_of_field() -> models.CharField[str, str]:
+    """The name a reading was given for (``HasReading``): stored with the reading, not shown."""
+    return models.CharField(_("よみがなを付けた名前"), max_length=200, blank=True, editable=False)
+
+
+def current_reading(name: str, reading: str, reading_of: str) -> str:
+    """``reading`` if it was given for ``name`` as it is now, else "".
+
+    The one rule for a stale reading: a name renamed by any path (a tool's Dynamic
+    Registration or tool file, a roster import, the admin, a bulk update) shows no reading
+    until one is given for the new name; renamed back, it shows its reading again."""
+    return reading if reading and reading_of == name else ""
+
+
+class HasReading:
+    """A model whose name has an optional reading: ``reading_fields`` names its name, reading
+    and reading-of fields. Read ``reading`` (``current_reading``), set with ``give_reading``."""
+
+    reading_fields: ClassVar[tuple[str, str, str]]
+
+    @property
+    def reading(self) -> str:
+        """The reading of the name as it is now ("" if none, or given for another name)."""
+        name, kana, of = self.reading_fields
+        return current_reading(getattr(self, name), getattr(self, kana), getattr(self, of))
+
+    @property
+    def stale_reading(self) -> tuple[str, str] | None:
+        """(the earlier name, its reading) if the stored reading was given for another name."""
+        _name, kana, of = self.reading_fields
+        if not getattr(self, kana) or self.reading:
+            return None
+        return getattr(self, of), getattr(self, kana)
+
+    def give_reading(self, reading: str) -> list[str]:
+        """Set ``reading`` ("" for none) for the name as it is now; return the fields to save
+        ([] if the name already has that reading)."""
+        name, kana, of = self.reading_fields
+        given_for = getattr(self, name) if reading else ""
+        if (getattr(self, kana), getattr(self, of)) == (reading, given_for):
+            return []
+        setattr(self, kana, reading)
+        setattr(self, of, given_for)
+        return [kana, of]
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # A reading stored without the name it reads (a new row: a factory, the admin's add
+        # form) is the reading of the name it is stored with.
+        name, kana, of = self.reading_fields
+        if getattr(self, kana) and not getattr(self, of):
+            setattr(self, of, getattr(self, name))
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = [*kwargs["update_fields"], of]
+        super().save(*args, **kwargs)  # type: ignore[misc]
+
+
 class OrgType(models.TextChoices):
     DISTRICT = "district", _("教育委員会")
     SCHOOL = "school", _("学校")
 
 
-class Org(models.Model):
+class Org(HasReading, models.Model):
+    reading_fields = ("name", "name_kana", "name_kana_of")
     sourced_id = models.UUIDField(_("sourcedId"), default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(_("名称"), max_length=200)
     name_kana = reading_field()
+    name_kana_of = reading_of_field()
     type = models.CharField(_("種別"), max_length=16, choices=OrgType.choices)
     identifier = models.CharField(
         _("学校コード等"), max_length=32, blank=True, help_text=_("文部科学省の学校コードなど")
@@ -137,12 +196,14 @@ class ClassType(models.TextChoices):
     SCHEDULED = "scheduled", _("授業クラス")
 
 
-class SchoolClass(models.Model):
+class SchoolClass(HasReading, models.Model):
     """A OneRoster class: a homeroom (学級) or a scheduled subject class."""
 
+    reading_fields = ("title", "title_kana", "title_kana_of")
     sourced_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     title = models.CharField(_("名称"), max_length=200)
     title_kana = reading_field()
+    title_kana_of = reading_of_field()
     class_code = models.CharField(_("クラス コード"), max_length=64, blank=True)
     class_type = models.CharField(_("種別"), max_length=16, choices=ClassType.choices)
     course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="classes")

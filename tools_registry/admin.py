@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from roster.admin import ReadingAdmin
+
 from .models import BoardApproval, Deployment, Placement, Registration, Tool
 
 
@@ -10,7 +12,7 @@ class RegistrationInline(admin.StackedInline):
 
 
 @admin.register(Tool)
-class ToolAdmin(admin.ModelAdmin):
+class ToolAdmin(ReadingAdmin):
     list_display = ["name", "slug", "kind", "vendor"]
     prepopulated_fields = {"slug": ["name_en"]}
     inlines = [RegistrationInline]

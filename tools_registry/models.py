@@ -10,7 +10,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from roster.models import Org, SchoolClass, reading_field
+from roster.models import HasReading, Org, SchoolClass, reading_field, reading_of_field
 
 
 def new_client_id() -> str:
@@ -71,11 +71,14 @@ class ApprovalStatus(models.TextChoices):
     REJECTED = "rejected", _("却下")
 
 
-class Tool(models.Model):
+class Tool(HasReading, models.Model):
+    reading_fields = ("name", "name_kana", "name_kana_of")
     slug = models.SlugField(_("識別子"), max_length=64, unique=True)
     name = models.CharField(_("名称"), max_length=200)
-    # The reading of ``name``; placements titled with the name show it (``portal_age``).
+    # The reading of ``name`` (``reading``: while the name is the one it was given for);
+    # placements titled with the name show it (``portal_age``).
     name_kana = reading_field()
+    name_kana_of = reading_of_field()
     name_en = models.CharField(_("英語名"), max_length=200, blank=True)
     description = models.TextField(_("説明"), blank=True)
     kind = models.CharField(_("種類"), max_length=16, choices=ToolKind.choices)

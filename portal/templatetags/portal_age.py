@@ -10,10 +10,11 @@
   name — ruby in text, the reading alone in attributes, ``<title>`` and ``<option>``
   (``portal.furigana`` decides by where the name lands). The tags below print through it:
 - ``{% tool_title placement %}``: a placement's title (the home tiles); its reading is the
-  tool's (``Tool.name_kana``, the vendor's) when the title is the tool's name, as placing a
-  tool makes it; a placement titled otherwise has no reading.
+  tool's (``Tool.reading``, the vendor's) when the title is the tool's name, as placing a
+  tool makes it; a placement titled otherwise has no reading. Every reading is shown only
+  while the name is the one it was given for (``roster.models.current_reading``).
 - ``{% tool_name tool %}``, ``{% school_name org %}``: a tool's, a school's (or board's) name.
-- ``{% class_title school_class %}``: a class's title with its ``title_kana``; without one, in
+- ``{% class_title school_class %}``: a class's title with its reading; without one, in
   the kana style's language a title of the usual form 「1年1組」/「3年B組」 gets its furigana
   (ねん, くみ), any other stays as it is.
 - ``{% session_tag %}``: the digest other tabs compare (``static/session_watch.js``).
@@ -72,7 +73,7 @@ def with_reading(name: object, reading: str) -> SafeString:
 def placement_reading(placement: Placement) -> str:
     """The reading of ``placement``'s title: its tool's, if the title is the tool's name."""
     tool = placement.deployment.registration.tool
-    return tool.name_kana if placement.title == tool.name else ""
+    return tool.reading if placement.title == tool.name else ""
 
 
 @register.simple_tag
@@ -84,13 +85,13 @@ def tool_title(placement: Placement) -> SafeString:
 @register.simple_tag
 def tool_name(tool: Tool) -> SafeString:
     """``tool``'s name with the reading its vendor gave."""
-    return with_reading(tool.name, tool.name_kana)
+    return with_reading(tool.name, tool.reading)
 
 
 @register.simple_tag
 def school_name(org: Org) -> SafeString:
     """``org``'s (a school's, a board's) name with its reading."""
-    return with_reading(org.name, org.name_kana)
+    return with_reading(org.name, org.reading)
 
 
 def _style(context: template.Context) -> age.ScreenStyle:
@@ -116,8 +117,8 @@ def person_name(context: template.Context, person: User) -> SafeString:
 @register.simple_tag
 def class_title(school_class: SchoolClass) -> SafeString:
     """``school_class``'s title with its reading, else furigana on 年 and 組 (see above)."""
-    if school_class.title_kana:
-        return with_reading(school_class.title, school_class.title_kana)
+    if school_class.reading:
+        return with_reading(school_class.title, school_class.reading)
     match = _HOMEROOM.fullmatch(school_class.title)
     if match is None or translation.get_language() != age.KANA_LANGUAGE:
         return user_text(school_class.title)

@@ -5,10 +5,13 @@ alone in attributes and titles), never to older students or staff; user data sta
 
 from __future__ import annotations
 
+import importlib
 from http import HTTPStatus
 from typing import Any
 
 import pytest
+from django.apps import apps
+from django.contrib import admin as django_admin
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
@@ -36,9 +39,11 @@ from tests.factories import (
     SchoolFactory,
     StudentFactory,
     TeacherFactory,
+    ToolFactory,
 )
 from tests.portal.test_vendor_console import GOOD, field_error, signed_in, vendor
 from tests.portal.test_vendor_console import vendor_registration as registered
+from tools_registry.admin import ToolAdmin
 from tools_registry.models import Placement, Registration, Tool
 
 NOT_KANA = "よみがなは、ひらがなかカタカナで書いてください（漢字・英字・数字・記号は使えません）。"
@@ -408,3 +413,137 @@ def test_the_demo_readings_are_readings_and_the_demo_first_grader_sees_them(
     assert ruby("1年1組", "いちねん いちくみ") in home
     older = signed_in(demo_school["sakura-5-2-01"]).get("/").content.decode()
     assert "<ruby>" not in older and "デジタル教科書" in older
+
+
+# --- a renamed name --------------------------------------------------------------------------
+
+
+def rename_tool(tool: Tool, name: str) -> None:
+    """Rename as a Dynamic Registration, a tool file or a bulk update does: the name alone,
+    the placements placed under the name with it."""
+    Placement.objects.filter(deployment__registration__tool=tool, title=tool.name).update(
+        title=name
+    )
+    Tool.objects.filter(pk=tool.pk).update(name=name)
+
+
+def test_a_renamed_tool_shows_no_reading_until_its_vendor_gives_one_for_the_new_name() -> None:
+    owner = vendor("vendor-a")
+    registration = registered(owner, "a-drill", jwks_url="https://a-drill.example/jwks")
+    client = signed_in(owner)
+    given = {**GOOD, "name": "計算ドリル", "name_kana": "けいさんドリル"}
+    assert client.post("/vendor/tools/a-drill/edit", given).status_code == HTTPStatus.FOUND
+    child, _placement = child_of("P1", name="図鑑", name_kana="ずかん")
+    PlacementFactory.create(
+        school=child.org,
+        school_class=None,
+        title="計算ドリル",
+        deployment__registration=registration,
+    )
+    home = signed_in(child).get("/").content.decode()
+    assert ruby("計算ドリル", "けいさんドリル") in home
+
+    rename_tool(Tool.objects.get(slug="a-drill"), "漢字ドリル")
+    tool = Tool.objects.get(slug="a-drill")
+    assert (tool.reading, tool.stale_reading) == ("", ("計算ドリル", "けいさんドリル"))
+    home = signed_in(child).get("/").content.decode()
+    assert '<span class="tile-title">漢字ドリル</span>' in home and "けいさんドリル" not in home
+    form = client.get("/vendor/tools/a-drill/edit").content.decode()
+    assert 'name="name_kana" value=' not in form
+    assert (
+        "「計算ドリル」という名前だったときのよみがな「けいさんドリル」は、名前が変わったので"
+        "付いていません。" in form
+    )
+
+    again = {**given, "name": "漢字ドリル", "name_kana": "かんじドリル"}
+    assert client.post("/vendor/tools/a-drill/edit", again).status_code == HTTPStatus.FOUND
+    tool = Tool.objects.get(slug="a-drill")
+    assert (tool.reading, tool.name_kana_of, tool.stale_reading) == (
+        "かんじドリル",
+        "漢字ドリル",
+        None,
+    )
+    assert ruby("漢字ドリル", "かんじドリル") in signed_in(child).get("/").content.decode()
+    form = client.get("/vendor/tools/a-drill/edit").content.decode()
+    assert 'name="name_kana" value="かんじドリル"' in form and "名前が変わったので" not in form
+
+
+def test_a_name_renamed_back_has_its_reading_again() -> None:
+    child, placement = child_of("P1")
+    tool = placement.deployment.registration.tool
+    rename_tool(tool, "計算ドリル2")
+    assert "けいさんドリル" not in signed_in(child).get("/").content.decode()
+    rename_tool(Tool.objects.get(pk=tool.pk), "計算ドリル")
+    home = signed_in(child).get("/").content.decode()
+    assert f'<span class="tile-title">{ruby("計算ドリル", "けいさんドリル")}</span>' in home
+
+
+def test_a_renamed_class_and_school_show_no_reading_and_the_form_says_why(
+    sakura: tuple[Org, SchoolClass, SchoolClass, User],
+) -> None:
+    school, one, _five, admin = sakura
+    client = signed_in(admin)
+    data = {"school": "まなびしりつ さくらしょうがっこう", f"class-{one.pk}": "いちねん いちくみ"}
+    assert client.post(readings_url(school), data).status_code == HTTPStatus.FOUND
+    SchoolClass.objects.filter(pk=one.pk).update(title="1年さくら組")  # a roster import
+    Org.objects.filter(pk=school.pk).update(name="まなび市立さくら学園")
+    page = client.get(f"/school/{school.sourced_id}").content.decode()
+    assert "いちねん いちくみ" not in page and "さくらしょうがっこう" not in page
+    form = client.get(readings_url(school)).content.decode()
+    assert f'name="class-{one.pk}" value="' not in form
+    assert "「1年1組」という名前だったときのよみがな「いちねん いちくみ」は" in form
+    assert "「まなび市立さくら小学校」という名前だったときのよみがな" in form
+
+    renewed = {"school": "まなびしりつ さくらがくえん", f"class-{one.pk}": "いちねん さくらぐみ"}
+    assert client.post(readings_url(school), renewed).status_code == HTTPStatus.FOUND
+    page = client.get(f"/school/{school.sourced_id}").content.decode()
+    assert "（まなびしりつ さくらがくえん）" in page and "（いちねん さくらぐみ）" in page
+    assert "名前が変わったので" not in client.get(readings_url(school)).content.decode()
+
+
+def test_the_same_reading_given_again_for_a_new_name_is_a_change() -> None:
+    school = SchoolFactory.create(name="さくら小学校", name_kana="さくらしょうがっこう")
+    assert school.name_kana_of == "さくら小学校"  # stored with the name it reads
+    school.name = "さくら小學校"
+    assert school.reading == ""
+    assert school.give_reading("さくらしょうがっこう") == ["name_kana", "name_kana_of"]
+    assert school.give_reading("さくらしょうがっこう") == []
+    assert school.give_reading("") == ["name_kana", "name_kana_of"]
+    assert (school.name_kana, school.name_kana_of, school.stale_reading) == ("", "", None)
+
+
+def test_the_admin_stores_a_reading_written_in_it_for_the_name_saved_with_it(
+    rf: Any,
+) -> None:
+    tool = ToolFactory.create(name="計算ドリル", name_kana="けいさんドリル")
+    model_admin = ToolAdmin(Tool, django_admin.site)
+    request = rf.post("/admin/")
+
+    class Form:
+        def __init__(self, changed: list[str]) -> None:
+            self.changed_data = changed
+
+    tool.name = "漢字ドリル"  # the name alone: the reading was not given for it
+    model_admin.save_model(request, tool, Form(["name"]), True)
+    assert Tool.objects.get(pk=tool.pk).reading == ""
+    tool.name_kana = "かんじドリル"  # a reading written in the form is the new name's
+    model_admin.save_model(request, tool, Form(["name_kana"]), True)
+    stored = Tool.objects.get(pk=tool.pk)
+    assert (stored.reading, stored.name_kana_of) == ("かんじドリル", "漢字ドリル")
+
+
+def test_the_migration_gives_stored_readings_the_names_stored_with_them() -> None:
+    school = SchoolFactory.create(name="さくら小学校", name_kana="さくらしょうがっこう")
+    klass = SchoolClassFactory.create(school=school, title="1年1組", title_kana="いちねん いちくみ")
+    tool = PlacementFactory.create(deployment__registration__tool__name_kana="ドリル").deployment
+    plain = SchoolFactory.create(name="みどり小学校")
+    Org.objects.update(name_kana_of="")
+    SchoolClass.objects.update(title_kana_of="")
+    Tool.objects.update(name_kana_of="")
+    for app, migration in (("roster", "0004_reading_of"), ("tools_registry", "0009_reading_of")):
+        module = importlib.import_module(f"{app}.migrations.{migration}")
+        module.readings_are_of_the_names_they_were_given_with(apps, None)
+    assert Org.objects.get(pk=school.pk).reading == "さくらしょうがっこう"
+    assert Org.objects.get(pk=plain.pk).name_kana_of == ""
+    assert SchoolClass.objects.get(pk=klass.pk).reading == "いちねん いちくみ"
+    assert Tool.objects.get(pk=tool.registration.tool.pk).reading == "ドリル"

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
+from django.db.models import F
 
 from demo_tools.setup import provision_lrs_credentials, register_demo_tools
 from lti_platform.keys import ensure_keys
@@ -31,13 +32,13 @@ TOOL_READINGS = {"demo-textbook": "デジタルきょうかしょ", "demo-cbt": 
 def give_demo_readings() -> None:
     """Give the demo's names their readings (idempotent, like the rest of the seed)."""
     for code, reading in ORG_READINGS.items():
-        Org.objects.filter(identifier=code).update(name_kana=reading)
+        Org.objects.filter(identifier=code).update(name_kana=reading, name_kana_of=F("name"))
     for (school, klass), reading in CLASS_READINGS.items():
         SchoolClass.objects.filter(school__identifier=school, class_code=klass).update(
-            title_kana=reading
+            title_kana=reading, title_kana_of=F("title")
         )
     for slug, reading in TOOL_READINGS.items():
-        Tool.objects.filter(slug=slug).update(name_kana=reading)
+        Tool.objects.filter(slug=slug).update(name_kana=reading, name_kana_of=F("name"))
 
 
 def demo_lrs(url: str, username: str, password: str) -> LrsEndpoint:
